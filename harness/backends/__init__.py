@@ -1,0 +1,15 @@
+"""Generation backends behind one interface (harness.backends.base.Backend)."""
+from __future__ import annotations
+
+import importlib
+
+from harness.errors import HarnessError
+
+BACKEND_MODULES = {"hf": "harness.backends.hf"}
+
+
+def make_backend(name: str, model: str, **options):
+    if name not in BACKEND_MODULES:
+        raise HarnessError(f"--backend {name}: unknown backend (known: {', '.join(BACKEND_MODULES)})")
+    module = importlib.import_module(BACKEND_MODULES[name])
+    return module.create(model, **options)

@@ -1,0 +1,111 @@
+"""`hf` backend: transformers `generate` on CPU (or one GPU), batched with left padding.
+
+Seeding: sampling in a batch draws from one torch generator, so each batch is seeded with the
+seed of its first request; a run is reproducible for the same batch size and request order, and
+every sample's own seed is recorded. Requests are batched in the order given after grouping by
+prompt, so the n samples of a problem share a batch and need no padding between them.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator, Sequence
+
+from harness.backends.base import Generation, Request, Sampling
+from harness.backends.prompts import chat_template_sha256, render_prompt
+from harness.errors import HarnessError
+from harness.models import ModelSpec, loadable_path, resolve_model
+
+DEFAULT_BATCH_SIZE = 16
+
+
+def load_model_and_tokenizer(model: ModelSpec, dtype: str = "auto", device: str = "cpu"):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = loadable_path(model)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+        network = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(device).eval()
+    except OSError as exc:
+        raise HarnessError(f"--model {model.spec}: could not load ({str(exc).splitlines()[0]})") from exc
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return network, tokenizer, path
+
+
+class HFBackend:
+    name = "hf"
+
+    def __init__(self, model: str, batch_size: int = DEFAULT_BATCH_SIZE, dtype: str = "auto",
+                 device: str = "cpu"):
+        self.spec = resolve_model(model)
+        self.batch_size = batch_size
+        self.device = device
+        started = time.perf_counter()
+        self.model, self.tokenizer, self.load_path = load_model_and_tokenizer(self.spec, dtype, device)
+        self.load_seconds = time.perf_counter() - started
+        self.eos_ids = self._eos_ids()
+
+    def _eos_ids(self) -> set[int]:
+        ids = self.model.generation_config.eos_token_id
+        ids = ids if isinstance(ids, list) else [ids]
+        return {i for i in ids + [self.tokenizer.eos_token_id] if i is not None}
+
+    def describe(self) -> dict[str, Any]:
+        import torch
+        import transformers
+
+        return {
+            "backend": self.name,
+            "transformers": transformers.__version__,
+            "torch": torch.__version__,
+            "model": {"spec": self.spec.spec, "kind": self.spec.kind, "source": self.spec.path,
+                      "sha256": self.spec.sha256, "loaded_from": self.load_path},
+            "chat_template_sha256": chat_template_sha256(self.tokenizer),
+            "dtype": str(self.model.dtype),
+            "device": self.device,
+            "batch_size": self.batch_size,
+            "seeding": "torch.manual_seed(seed of the batch's first request) before each batch",
+        }
+
+    def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[Generation]:
+        for start in range(0, len(requests), self.batch_size):
+            batch = requests[start:start + self.batch_size]
+            yield from self._generate_batch(batch, sampling)
+
+    def _generate_batch(self, batch: Sequence[Request], sampling: Sampling) -> list[Generation]:
+        import torch
+
+        prompts = [render_prompt(self.tokenizer, request.messages) for request in batch]
+        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left",
+                                 add_special_tokens=False).to(self.device)
+        torch.manual_seed(batch[0].seed)
+        with torch.inference_mode():
+            output = self.model.generate(**encoded, **self._generate_kwargs(sampling))
+        new_tokens = output[:, encoded["input_ids"].shape[1]:].tolist()
+        return [self._to_generation(request, tokens, sampling) for request, tokens in zip(batch, new_tokens)]
+
+    def _generate_kwargs(self, sampling: Sampling) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_tokens,
+                                  "pad_token_id": self.tokenizer.pad_token_id}
+        if sampling.temperature > 0:
+            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p,
+                          top_k=sampling.top_k if sampling.top_k > 0 else 0)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    def _to_generation(self, request: Request, tokens: list[int], sampling: Sampling) -> Generation:
+        end = next((i for i, token in enumerate(tokens) if token in self.eos_ids), None)
+        finish_reason = "stop" if end is not None else "length"
+        kept = tokens[: end + 1] if end is not None else tokens
+        text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        return Generation.for_request(request, text, finish_reason, len(kept))
+
+    def close(self) -> None:
+        self.model = None
+
+
+def create(model: str, **options) -> HFBackend:
+    return HFBackend(model, **{k: v for k, v in options.items() if v is not None})

@@ -1,0 +1,70 @@
+"""Flags shared by `eval` and `grade`: suite options, sampling, k."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.pipeline import SamplingOverrides
+from suites import Suite
+
+# flag -> (suite option key, argparse kwargs). A flag is an error when no chosen suite knows it.
+SUITE_OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "--think": ("think", {"choices": ["strip", "full"], "help": "think-block policy for grading (default strip)"}),
+    "--repair-prompts": ("repair_prompts", {"action": "store_true", "default": None,
+                                            "help": "aime25: restore \\f where the published prompts hold a form feed"}),
+    "--option-order": ("option_order", {"choices": ["published", "shuffled"], "help": "gpqa_diamond option order"}),
+    "--grader": ("grader", {"choices": ["compat", "fixed"], "help": "LiveCodeBench grader mode"}),
+    "--public-tests-only": ("public_tests_only", {"action": "store_true", "default": None,
+                                                  "help": "LiveCodeBench: grade on public tests only"}),
+    "--sandbox": ("sandbox", {"choices": ["docker", "bwrap", "local"], "help": "where untrusted code runs"}),
+    "--unsafe-local-sandbox": ("unsafe_local", {"action": "store_true", "default": None,
+                                                "help": "allow --sandbox local (no isolation)"}),
+}
+
+
+def add_suite_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, help="problem file or directory instead of the vendored data")
+    parser.add_argument("--k", default="1", help="comma-separated k for pass@k (each k <= n)")
+    for flag, (key, kwargs) in SUITE_OPTION_FLAGS.items():
+        parser.add_argument(flag, dest=key, **kwargs)
+
+
+def add_sampling_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-n", type=int, help="samples per problem (default: the suite's published n)")
+    parser.add_argument("--temperature", type=float)
+    parser.add_argument("--top-p", type=float)
+    parser.add_argument("--top-k", type=int)
+    parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, help="only the first L problems of each suite")
+
+
+def suite_options(args: argparse.Namespace, suites: list[Suite]) -> dict[str, Any]:
+    options = {}
+    for flag, (key, _) in SUITE_OPTION_FLAGS.items():
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        if not any(key in suite.resolve_options({}) for suite in suites):
+            names = ", ".join(suite.name for suite in suites)
+            raise HarnessError(f"{flag}: does not apply to {names}")
+        options[key] = value
+    return options
+
+
+def parse_ks(text: str) -> list[int]:
+    try:
+        return sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise HarnessError(f"--k {text}: expected comma-separated integers, e.g. 1,4,8") from None
+
+
+def sampling_overrides(args: argparse.Namespace) -> SamplingOverrides:
+    for name in ("n", "max_tokens"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise HarnessError(f"--{name.replace('_', '-')} {value}: must be >= 1")
+    return SamplingOverrides(n=args.n, temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
+                             max_tokens=args.max_tokens, seed=args.seed)

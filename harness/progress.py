@@ -1,0 +1,14 @@
+"""Progress bars on stderr (tqdm). Off with HARNESS_PROGRESS=off; sparse when not on a terminal."""
+from __future__ import annotations
+
+import os
+import sys
+
+from tqdm import tqdm
+
+
+def progress(total: int, label: str) -> tqdm:
+    interactive = sys.stderr.isatty()
+    return tqdm(total=total, desc=label, unit="sample", file=sys.stderr, dynamic_ncols=interactive,
+                disable=os.environ.get("HARNESS_PROGRESS") == "off",
+                mininterval=0.5 if interactive else 15.0)

@@ -1,0 +1,35 @@
+"""The suite registry: a plain dict from name to Suite. Importing a suite module is cheap."""
+from __future__ import annotations
+
+import importlib
+
+from harness.errors import HarnessError
+from suites.base import Problem, Protocol, Suite, Verdict
+
+# name -> module that defines SUITE; modules are imported on first use.
+SUITE_MODULES = {
+    "aime24": "suites.aime24",
+    "aime25": "suites.aime25",
+    "hmmt25": "suites.hmmt25",
+    "math500": "suites.math500",
+}
+
+
+def suite_names() -> list[str]:
+    return list(SUITE_MODULES)
+
+
+def get_suite(name: str) -> Suite:
+    if name not in SUITE_MODULES:
+        raise HarnessError(f"--suite {name}: unknown suite (known: {', '.join(SUITE_MODULES)})")
+    return importlib.import_module(SUITE_MODULES[name]).SUITE
+
+
+def parse_suite_list(text: str) -> list[Suite]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise HarnessError("--suite: no suite named")
+    return [get_suite(name) for name in names]
+
+
+__all__ = ["Problem", "Protocol", "Suite", "Verdict", "get_suite", "parse_suite_list", "suite_names"]

@@ -1,0 +1,133 @@
+"""What a suite is: a data file pinned by sha256, a prompt builder, a grader, a protocol, paper numbers.
+
+Suites are small declarative objects. The pipeline only ever asks a suite for its problems
+(`load_problems`) and for its grader; everything a run depends on is in the suite's `identity`,
+which goes into the manifest.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.errors import HarnessError
+
+DATA_DIR = Path(__file__).parent / "data"
+# Options every suite accepts; see harness.graders.answer_region for `think`.
+COMMON_OPTIONS: dict[str, Any] = {"think": "strip"}
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Sampling settings of the published evaluation (VibeThinker-1.5B report, section 4.1)."""
+
+    n: int
+    temperature: float
+    top_p: float
+    max_tokens: int
+    top_k: int = -1  # -1 = disabled, as in vLLM
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark item. `answer` is the grader's reference (gold string, letter, or tests)."""
+
+    problem_id: str
+    messages: list[dict[str, str]]
+    answer: Any
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A grader's decision with its reason, as written to grades.jsonl."""
+
+    correct: bool
+    extracted: str | None
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Grader = Callable[[str, Any], Verdict]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(path: Path, expected: str) -> None:
+    if not path.is_file():
+        raise HarnessError(f"{path}: data file not found")
+    actual = sha256_of(path)
+    if actual != expected:
+        raise HarnessError(
+            f"{path}: sha256 mismatch (expected {expected}, found {actual}); "
+            "the vendored benchmark file was modified or replaced"
+        )
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark. Subclass-free: each suite module builds one of these.
+
+    `loader(path, options) -> list[Problem]` reads the data file; `grader_for(options)` returns the
+    pure grading function; `options` declares the suite-specific settings and their defaults.
+    """
+
+    name: str
+    version: str
+    data_file: str  # file name under suites/data
+    sha256: str
+    source: str
+    loader: Callable[[Path, dict[str, Any]], list[Problem]]
+    grader_for: Callable[[dict[str, Any]], Grader]
+    protocol: Protocol
+    kind: str = "math"  # math | choice | code: decides cons@n and how answers are normalised
+    breakdown_fields: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    # seconds per verdict in a killable worker; None = the grader enforces its own limits in-process
+    verdict_timeout: float | None = 30.0
+    # option values that depart from the published protocol, as sentences for the manifest/reports
+    option_deviations: Callable[[dict[str, Any]], list[str]] = lambda options: []
+
+    @property
+    def data_path(self) -> Path:
+        return DATA_DIR / self.data_file
+
+    def resolve_options(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Defaults overlaid with the options this suite knows; unknown keys are ignored here."""
+        resolved = {**COMMON_OPTIONS, **self.options}
+        resolved.update({k: v for k, v in given.items() if k in resolved and v is not None})
+        return resolved
+
+    def load_problems(self, options: dict[str, Any] | None = None, data: Path | None = None) -> list[Problem]:
+        options = self.resolve_options(options or {})
+        path = Path(data) if data else self.data_path
+        if data is None:
+            verify_sha256(path, self.sha256)
+        elif not path.exists():
+            raise HarnessError(f"--data {path}: no such file or directory")
+        return self.loader(path, options)
+
+    def grader(self, options: dict[str, Any] | None = None) -> Grader:
+        return self.grader_for(self.resolve_options(options or {}))
+
+    def identity(self, options: dict[str, Any] | None = None, data: Path | None = None) -> dict[str, Any]:
+        """What the manifest records about this suite; two runs are comparable only if these match."""
+        path = Path(data) if data else self.data_path
+        return {
+            "name": self.name,
+            "version": self.version,
+            "data_path": str(path),
+            "data_sha256": sha256_of(path) if path.is_file() else self.sha256,
+            "source": self.source,
+            "options": self.resolve_options(options or {}),
+            "protocol": dataclasses.asdict(self.protocol),
+        }
