@@ -38,6 +38,12 @@ class Problem:
     messages: list[dict[str, str]]
     answer: Any
     metadata: dict[str, Any] = field(default_factory=dict)
+    # the bare problem statement without prompt boilerplate (for decontamination); None = last message
+    text: str | None = None
+
+    @property
+    def statement(self) -> str:
+        return self.text if self.text is not None else self.messages[-1]["content"]
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def to_problem(record: dict, path: Path) -> Problem:
             messages=[{"role": "user", "content": f"{record['problem']} {MATH_SUFFIX}"}],
             answer=str(record["answer"]),
             metadata={"level": level, "subject": subject},
+            text=record["problem"],
         )
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise HarnessError(f"{path}: record {record.get('unique_id', '?')} lacks field {exc}") from exc

@@ -38,6 +38,7 @@ def problems_from_rows(
                 messages=messages,
                 answer=str(row["reward_model"]["ground_truth"]),
                 metadata=metadata(row),
+                text=messages[-1]["content"].removesuffix(MATH_SUFFIX).rstrip(),
             )
         )
     return problems
