@@ -16,6 +16,9 @@ COMMAND_MODULES = [
     "harness.cli.eval_cmd",
     "harness.cli.grade_cmd",
     "harness.cli.decontam_cmd",
+    "harness.cli.import_cmd",
+    "harness.cli.report_cmd",
+    "harness.cli.gate_cmd",
 ]
 
 

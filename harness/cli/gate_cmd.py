@@ -1,0 +1,71 @@
+"""`harness gate --baseline RUN --candidate RUN`: exit 0 pass, 1 significant regression, 2 not comparable."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from reports.gate import IncomparableRuns, gate, incomparable_json, pair_suites, to_json, to_markdown
+from reports.runs import load_run
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("gate", help="fail when a candidate run is significantly worse than a baseline")
+    parser.add_argument("--baseline", required=True, type=Path, help="baseline run directory")
+    parser.add_argument("--candidate", required=True, type=Path, help="candidate run directory")
+    parser.add_argument("--max-drop", type=float, default=1.0,
+                        help="tolerated drop in pass@1 points before a significant drop fails (default 1.0)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="family-wise significance level (default 0.05)")
+    parser.add_argument("--suite", help="comma-separated suites to gate (default: all; both runs must have them)")
+    parser.add_argument("--json", type=Path, help="write the machine-readable result here ('-' = stdout)")
+    parser.add_argument("--summary", type=Path, help="append a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    settings = {"baseline": str(args.baseline), "candidate": str(args.candidate),
+                "max_drop": args.max_drop, "alpha": args.alpha}
+    suites = [s.strip() for s in args.suite.split(",") if s.strip()] if args.suite else None
+    try:
+        pairs = pair_suites(load_run(args.baseline), load_run(args.candidate), suites)
+        result = to_json(gate(pairs, args.max_drop, args.alpha), settings)
+    except IncomparableRuns as exc:
+        write_outputs(args, incomparable_json(str(exc), settings))
+        raise
+    write_outputs(args, result)
+    to_stderr = args.json is not None and str(args.json) == "-"
+    console = Console(stderr=to_stderr)
+    if not console.is_terminal:  # CI logs: do not squeeze the table into 80 columns
+        console = Console(stderr=to_stderr, width=160)
+    console.print(human_table(result))
+    return result["exit_code"]
+
+
+def write_outputs(args, result: dict) -> None:
+    if args.json is not None:
+        text = json.dumps(result, indent=2)
+        if str(args.json) == "-":
+            print(text)
+        else:
+            args.json.write_text(text + "\n", encoding="utf-8")
+    if args.summary is not None:
+        with open(args.summary, "a", encoding="utf-8") as handle:
+            handle.write(to_markdown(result) + "\n")
+
+
+def human_table(result: dict) -> Table:
+    table = Table(title=f"gate: {result['status'].upper()} (max drop {result['settings']['max_drop']} points, "
+                        f"alpha {result['settings']['alpha']}, Holm)")
+    for column in ("suite", "problems", "n", "baseline", "candidate", "diff [95% CI]", "test", "p", "p Holm",
+                   "unpaired p", "verdict"):
+        table.add_column(column, justify="left" if column in ("suite", "test", "verdict") else "right")
+    for v in result["suites"]:
+        low, high = v["ci95"]
+        table.add_row(v["suite"], str(v["problems"]), str(v["n"]), f"{100 * v['baseline']:.1f}",
+                      f"{100 * v['candidate']:.1f}",
+                      f"{100 * v['difference']:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]", v["test"],
+                      f"{v['p_value']:.3g}", f"{v['p_holm']:.3g}", f"{v['unpaired_p_value']:.3g}",
+                      "[red]REGRESSION[/red]" if v["regression"] else "ok")
+    return table

@@ -1,0 +1,78 @@
+"""PNG charts (matplotlib, headless Agg backend): per-suite leaderboard bars and paper comparisons."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+if TYPE_CHECKING:
+    from reports.leaderboard import Leaderboard
+    from reports.paper import PaperReport
+
+COLOURS = {"measured": "#3b6ea8", "published": "#b8b8b8", "incomparable": "#e08a1e"}
+DPI = 100
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
+def error_bars(values: list[float], intervals: list[tuple[float, float] | None]) -> list[list[float]]:
+    low = [0.0 if ci is None else max(0.0, 100 * (v - ci[0])) for v, ci in zip(values, intervals)]
+    high = [0.0 if ci is None else max(0.0, 100 * (ci[1] - v)) for v, ci in zip(values, intervals)]
+    return [low, high]
+
+
+def leaderboard_charts(board: "Leaderboard", out: Path) -> list[Path]:
+    """One horizontal bar chart per suite: pass@1 with 95% intervals, best at the top."""
+    paths = []
+    for suite in board.suites:
+        cells = sorted((row.cells[suite] for row in board.rows if suite in row.cells), key=lambda c: c.pass_at_1)
+        values = [cell.pass_at_1 for cell in cells]
+        colours = [COLOURS["incomparable"] if c.incomparable else COLOURS[c.source] for c in cells]
+        labels = [f"{c.row}{' (published)' if c.source == 'published' else ''}{' !' if c.incomparable else ''}"
+                  for c in cells]
+        fig, ax = plt.subplots(figsize=(8, 1.2 + 0.38 * len(cells)), dpi=DPI)
+        ax.barh(range(len(cells)), [100 * v for v in values], color=colours)
+        measured = [i for i, c in enumerate(cells) if c.ci95 is not None]  # published values have no interval
+        ax.errorbar([100 * values[i] for i in measured], measured, fmt="none", capsize=3, ecolor="#222222",
+                    xerr=error_bars([values[i] for i in measured], [cells[i].ci95 for i in measured]))
+        ax.set_yticks(range(len(cells)), labels, fontsize=8)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("pass@1 (%), 95% bootstrap interval")
+        ax.set_title(f"{suite}: measured (blue), published (grey), settings differ (orange)", fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+        fig.tight_layout()
+        path = out / f"chart-{slug(suite)}.png"
+        fig.savefig(path)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def paper_chart(report: "PaperReport", out: Path) -> Path:
+    """Published vs measured per suite, measured with its interval."""
+    lines = report.lines
+    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(lines) + 2), 4), dpi=DPI)
+    positions = range(len(lines))
+    ax.bar([p - 0.2 for p in positions], [100 * line.published for line in lines], width=0.4,
+           color=COLOURS["published"], label=f"published ({report.paper_model})")
+    measured = [line.measured for line in lines]
+    ax.bar([p + 0.2 for p in positions], [100 * v for v in measured], width=0.4, color=COLOURS["measured"],
+           yerr=error_bars(measured, [line.ci95 for line in lines]), capsize=4, label="measured, 95% CI")
+    ax.set_xticks(list(positions), [line.suite for line in lines])
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("pass@1 (%)")
+    ax.set_title(f"{report.paper}: measured vs published", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path = out / "paper.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path

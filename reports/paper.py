@@ -1,0 +1,172 @@
+"""Paper-table reproduction: measured pass@1 against a paper's published number, suite by suite.
+
+Verdicts: `reproduced` when the published value lies inside the measured 95% interval, `below` /
+`above` when the whole interval is below / above it. Each line lists the protocol differences
+that could explain a gap: the run's recorded deviations (samples, max tokens, sampling, problem
+subset, suite options such as GPQA option order or LCB public tests), plus the inference engine and
+grader against suites/data/papers/<paper>.protocol.yaml (optional, per paper).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from harness.errors import HarnessError
+from reports.markdown import md_table, pct
+from reports.runs import SuiteRun
+from suites import get_suite
+from suites.papers import PAPERS_DIR, available_papers, paper_rows, reference_scores
+
+
+@dataclass
+class PaperLine:
+    suite: str
+    run: str
+    model: str
+    published: float
+    measured: float
+    ci95: tuple[float, float]
+    n: int
+    problems: int
+    differences: list[str]
+
+    @property
+    def difference(self) -> float:
+        return self.measured - self.published
+
+    @property
+    def verdict(self) -> str:
+        low, high = self.ci95
+        if high < self.published:
+            return "below"
+        if low > self.published:
+            return "above"
+        return "reproduced"
+
+
+@dataclass
+class PaperReport:
+    paper: str
+    paper_model: str
+    source: str
+    lines: list[PaperLine]
+    unpublished: list[str]  # measured suites the paper has no number for
+
+    def intro(self) -> list[str]:
+        text = [f"Published numbers: {self.source}, model {self.paper_model} (suites/data/papers/{self.paper}.csv). "
+                "Verdict: reproduced = the published value lies inside the measured 95% bootstrap interval; "
+                "below/above = the whole interval is below/above it."]
+        if self.unpublished:
+            text.append("Measured but not in the paper: " + ", ".join(self.unpublished) + ".")
+        return text
+
+    def markdown(self) -> str:
+        rows = [[line.suite, line.model, pct(line.published), f"{pct(line.measured)} [{pct(line.ci95[0])}, "
+                 f"{pct(line.ci95[1])}]", pct(line.difference, signed=True), line.verdict,
+                 f"{line.n} x {line.problems}", "; ".join(line.differences) or "none"]
+                for line in self.lines]
+        table = md_table(["suite", "measured model", "published", "measured [95% CI]", "difference", "verdict",
+                          "n x problems", "protocol differences"], rows,
+                         [False, False, True, True, True, False, True, False])
+        return "\n\n".join([table, *self.intro()]) + "\n"
+
+
+def check_paper(paper: str) -> None:
+    if paper not in available_papers():
+        raise HarnessError(f"--paper {paper}: unknown (available: {', '.join(available_papers())}); "
+                           f"add a CSV to {PAPERS_DIR}")
+
+
+def default_model(paper: str) -> str:
+    """The paper's own model: the row whose name is the paper's name (vibethinker-1.5b -> VibeThinker-1.5B)."""
+    models = list(dict.fromkeys(row["model"] for row in paper_rows(paper)))
+    for model in models:
+        if model.lower() == paper.lower():
+            return model
+    raise HarnessError(f"--paper-model: required for paper {paper} (one of: {', '.join(models)})")
+
+
+@lru_cache(maxsize=None)
+def published_protocol(paper: str) -> dict[str, Any]:
+    """suites/data/papers/<paper>.protocol.yaml: engine and graders of the published evaluation."""
+    path = PAPERS_DIR / f"{paper}.protocol.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise HarnessError(f"{path}: not valid YAML ({exc})") from None
+
+
+def suite_kind(name: str) -> str | None:
+    try:
+        return get_suite(name).kind
+    except HarnessError:  # a suite this install does not register: no kind-specific notes
+        return None
+
+
+def engine_and_grader_differences(run: SuiteRun, paper: str) -> list[str]:
+    protocol = published_protocol(paper)
+    notes = []
+    engine = protocol.get("engine")
+    if run.kind == "grade":
+        notes.append("generations imported from elsewhere: engine and sampling unknown")
+    elif engine and run.backend and run.backend.lower() != engine.lower():
+        notes.append(f"engine {run.backend} (published: {engine})")
+    options = run.metrics.get("options") or {}
+    published_grader = (protocol.get("graders") or {}).get(suite_kind(run.suite) or "")
+    if "grader" in options:  # LiveCodeBench: compat mode is the official grader, bug for bug
+        if options["grader"] != "compat":
+            notes.append(f"grader mode {options['grader']} (published: {published_grader or 'official'})")
+    elif published_grader:
+        ours = (run.grader.get("grader") or "?").rsplit(".", 1)[-1]
+        notes.append(f"grader {ours} (published: {published_grader})")
+    return notes
+
+
+def run_differences(run: SuiteRun, paper: str) -> list[str]:
+    notes = list(run.metrics.get("deviations") or [])
+    text = " ".join(notes).lower()
+    options = run.metrics.get("options") or {}
+    if options.get("public_tests_only") and "public" not in text:
+        notes.append("public tests only (published: full tests)")
+    if options.get("option_order") not in (None, "published") and "order" not in text:
+        notes.append(f"option order {options['option_order']} (published file order)")
+    return notes + engine_and_grader_differences(run, paper)
+
+
+def build_paper_report(runs: Sequence[SuiteRun], paper: str, paper_model: str | None = None) -> PaperReport:
+    check_paper(paper)
+    model = paper_model or default_model(paper)
+    if model not in {row["model"] for row in paper_rows(paper)}:
+        raise HarnessError(f"--paper-model {model}: not in paper {paper}")
+    lines, unpublished = [], []
+    for run in runs:
+        published = reference_scores(run.suite, paper).get(model)
+        if published is None:
+            unpublished.append(f"{run.suite} ({run.path.name})")
+            continue
+        lines.append(PaperLine(run.suite, str(run.path), run.model, published / 100, run.pass_at_1, run.ci95, run.n,
+                               int(run.metrics["num_problems"]), run_differences(run, paper)))
+    if not lines:
+        raise HarnessError(f"--paper {paper}: publishes no number for {model} on "
+                           f"{', '.join(sorted({run.suite for run in runs}))}")
+    sources = sorted({row["source"] for row in paper_rows(paper) if row["model"] == model})
+    return PaperReport(paper, model, ", ".join(sources), lines, unpublished)
+
+
+def write_paper_report(report: PaperReport, out: Path) -> list[Path]:
+    from reports.charts import paper_chart
+    from reports.html import paper_page
+
+    out.mkdir(parents=True, exist_ok=True)
+    markdown = out / "paper.md"
+    markdown.write_text(f"# {report.paper}: reproduction of {report.paper_model}\n\n{report.markdown()}", encoding="utf-8")
+    chart = paper_chart(report, out)
+    page = out / "paper.html"
+    page.write_text(paper_page(report, chart), encoding="utf-8")
+    return [markdown, page, chart]

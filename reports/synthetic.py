@@ -1,0 +1,60 @@
+"""Constructed run directories with known answers, written through the real pipeline.
+
+Tests, docs and benchmarks of the reports need runs whose true pass rates are known. Instead of
+hand-writing manifest/metrics JSON (which would drift from what `harness eval` writes), this
+plans a real suite, writes generations and grades with the chosen verdicts, and lets
+`pipeline.finish` compute metrics.json exactly as an eval does (grading finds nothing pending).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from harness.backends.base import Sampling
+from harness.pipeline import SuitePlan, finish, open_run, plan_suite
+from harness.rundir import GENERATIONS, GRADES, RunDir
+from suites import get_suite
+
+
+def write_run(out: Path, suite: str, outcomes: Mapping[str, Sequence[bool]], model: str = "synthetic",
+              max_tokens: int = 40960, temperature: float = 1.0, options: dict[str, Any] | None = None,
+              published: Mapping[str, Sequence[bool]] | None = None, seed: int = 0) -> list[dict]:
+    """outcomes: problem_id -> per-sample verdicts (all problems the same number of samples)."""
+    plan = planned(suite, outcomes, max_tokens, temperature, options or {}, seed)
+    run = RunDir(out)
+    manifest = open_run(run, "eval", {"kind": "eval", "model": model, "backend": "synthetic",
+                                      "suites": [plan.identity()]}, [plan])
+    manifest.update(model={"spec": model}, backend_name="synthetic")
+    with run.writer(GENERATIONS) as generations, run.writer(GRADES) as grades:
+        for problem_id, verdicts in outcomes.items():
+            for sample, correct in enumerate(verdicts):
+                record = {"suite": suite, "problem_id": problem_id, "sample": sample,
+                          "response": "constructed", "finish_reason": "stop", "num_tokens": 1}
+                if published is not None:
+                    record["published_correct"] = bool(published[problem_id][sample])
+                generations.write(record)
+                grades.write({"suite": suite, "problem_id": problem_id, "sample": sample,
+                              "correct": bool(correct), "extracted": "1" if correct else "0",
+                              "reason": "passed" if correct else "wrong_answer"})
+    return finish(run, manifest, [plan], [1], model_name=model)
+
+
+def planned(suite: str, outcomes: Mapping[str, Sequence[bool]], max_tokens: int, temperature: float,
+            options: dict[str, Any], seed: int) -> SuitePlan:
+    samples = {len(v) for v in outcomes.values()}
+    if len(samples) != 1:
+        raise ValueError("every problem needs the same number of samples")
+    sampling = Sampling(n=samples.pop(), temperature=temperature, top_p=0.95, max_tokens=max_tokens,
+                        top_k=-1, seed=seed)
+    plan = plan_suite(get_suite(suite), options, sampling, None)
+    known = plan.by_id
+    missing = [p for p in outcomes if p not in known]
+    if missing:
+        raise ValueError(f"{missing[0]} is not a problem of {suite}")
+    plan.problems = [known[p] for p in outcomes]
+    return plan
+
+
+def problem_ids(suite: str, count: int | None = None) -> list[str]:
+    ids = [p.problem_id for p in get_suite(suite).load_problems()]
+    return ids if count is None else ids[:count]
