@@ -12,6 +12,7 @@ SUITE_MODULES = {
     "aime25": "suites.aime25",
     "hmmt25": "suites.hmmt25",
     "math500": "suites.math500",
+    "gpqa_diamond": "suites.gpqa_diamond",
 }
 
 

@@ -15,6 +15,7 @@ SUITE_OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "--repair-prompts": ("repair_prompts", {"action": "store_true", "default": None,
                                             "help": "aime25: restore \\f where the published prompts hold a form feed"}),
     "--option-order": ("option_order", {"choices": ["published", "shuffled"], "help": "gpqa_diamond option order"}),
+    "--option-seed": ("option_seed", {"type": int, "help": "gpqa_diamond: seed of the option shuffle (default 0)"}),
     "--grader": ("grader", {"choices": ["compat", "fixed"], "help": "LiveCodeBench grader mode"}),
     "--public-tests-only": ("public_tests_only", {"action": "store_true", "default": None,
                                                   "help": "LiveCodeBench: grade on public tests only"}),
