@@ -16,27 +16,32 @@ from harness.rundir import GENERATIONS, GRADES, RunDir
 from suites import get_suite
 
 
-def write_run(out: Path, suite: str, outcomes: Mapping[str, Sequence[bool]], model: str = "synthetic",
+def write_run(out: Path, outcomes: Mapping[str, Mapping[str, Sequence[bool]]], model: str = "synthetic",
               max_tokens: int = 40960, temperature: float = 1.0, options: dict[str, Any] | None = None,
-              published: Mapping[str, Sequence[bool]] | None = None, seed: int = 0) -> list[dict]:
-    """outcomes: problem_id -> per-sample verdicts (all problems the same number of samples)."""
-    plan = planned(suite, outcomes, max_tokens, temperature, options or {}, seed)
+              published: Mapping[str, Mapping[str, Sequence[bool]]] | None = None, seed: int = 0) -> list[dict]:
+    """outcomes: suite -> problem_id -> per-sample verdicts (the same number of samples per problem).
+
+    `published` (same shape) adds the publisher's verdicts, as `harness import` keeps them.
+    """
+    plans = [planned(suite, by_problem, max_tokens, temperature, options or {}, seed)
+             for suite, by_problem in outcomes.items()]
     run = RunDir(out)
     manifest = open_run(run, "eval", {"kind": "eval", "model": model, "backend": "synthetic",
-                                      "suites": [plan.identity()]}, [plan])
+                                      "suites": [plan.identity() for plan in plans]}, plans)
     manifest.update(model={"spec": model}, backend_name="synthetic")
     with run.writer(GENERATIONS) as generations, run.writer(GRADES) as grades:
-        for problem_id, verdicts in outcomes.items():
-            for sample, correct in enumerate(verdicts):
-                record = {"suite": suite, "problem_id": problem_id, "sample": sample,
-                          "response": "constructed", "finish_reason": "stop", "num_tokens": 1}
-                if published is not None:
-                    record["published_correct"] = bool(published[problem_id][sample])
-                generations.write(record)
-                grades.write({"suite": suite, "problem_id": problem_id, "sample": sample,
-                              "correct": bool(correct), "extracted": "1" if correct else "0",
-                              "reason": "passed" if correct else "wrong_answer"})
-    return finish(run, manifest, [plan], [1], model_name=model)
+        for suite, by_problem in outcomes.items():
+            for problem_id, verdicts in by_problem.items():
+                for sample, correct in enumerate(verdicts):
+                    record = {"suite": suite, "problem_id": problem_id, "sample": sample,
+                              "response": "constructed", "finish_reason": "stop", "num_tokens": 1}
+                    if published is not None:
+                        record["published_correct"] = bool(published[suite][problem_id][sample])
+                    generations.write(record)
+                    grades.write({"suite": suite, "problem_id": problem_id, "sample": sample,
+                                  "correct": bool(correct), "extracted": "1" if correct else "0",
+                                  "reason": "passed" if correct else "wrong_answer"})
+    return finish(run, manifest, plans, [1], model_name=model)
 
 
 def planned(suite: str, outcomes: Mapping[str, Sequence[bool]], max_tokens: int, temperature: float,
