@@ -1,9 +1,11 @@
 """The evaluation side: every n-gram of every suite problem, hashed, with the problems it occurs in.
 
-A word is represented by a 64-bit blake2b hash of its bytes and an n-gram by a polynomial of its
-words' hashes (mod 2**64), so per-suite indexes merge by concatenation and a scan can hash a whole
-batch of documents with a few numpy passes. A hash hit is confirmed word by word against the
-stored n-gram, so hash collisions cannot flag a row. Each suite's part is cached under
+A word is a 64-bit hash of its bytes and an n-gram a polynomial of its words' hashes (mod 2**64;
+`harness.decontam.hashing`), so per-suite indexes merge by concatenation. A hit on an n-gram hash
+is confirmed word by word against the stored n-gram, so only a collision of all n 64-bit word
+hashes could flag a row wrongly. A problem shorter than n words is indexed as a whole (if it has
+at least MIN_SHORT_WORDS words): a row holding all its words in order is flagged, since a 10-gram
+rule alone could never see a copy of "How many positive whole-number divisors does 196 have?". Each suite's part is cached under
 `cache_dir()/decontam`, keyed by the suite's name, version, data sha256, n and the normalisation
 version: a cached suite is not even loaded.
 """
@@ -19,61 +21,59 @@ from pathlib import Path
 import numpy as np
 
 from harness.decontam import normalize
+from harness.decontam.hashing import batch_words, ngram_hashes, word_hashes
 from harness.errors import HarnessError
 
-INDEX_FORMAT = "1"
-UNKNOWN = 0  # a word no suite uses; also the separator between documents of a batch
-DROP = 1  # a layout-only LaTeX command: removed before n-grams are formed
-BASE = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the n-gram polynomial
+INDEX_FORMAT = "3"
 PREFILTER_BITS = 24  # top bits of an n-gram hash that index the membership bitmap
-
-
-def word_hash(word: bytes) -> int:
-    value = int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little")
-    return value if value > DROP else value + 2
-
-
-def ngram_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
-    """Hash of every window of n consecutive words (len - n + 1 values; empty when shorter)."""
-    count = len(word_hashes) - n + 1
-    if count <= 0:
-        return np.zeros(0, dtype=np.uint64)
-    hashes = word_hashes[:count].copy()
-    for offset in range(1, n):
-        hashes *= BASE
-        hashes += word_hashes[offset:offset + count]
-    return hashes
+SHORT_PREFILTER_BITS = 16  # the same for the few whole short problems (a bitmap that stays in cache)
+MIN_SHORT_WORDS = 5
 
 
 @dataclass
 class SuitePart:
-    """One suite's n-grams: occurrence rows (hash, problem number, the n word hashes)."""
+    """One suite's n-grams: occurrence rows (hash, problem number, the word hashes, zero-padded to n)."""
 
     name: str
     key: dict
     problem_ids: list[str]
-    words: list[bytes]
+    words: list[bytes]  # every distinct word, to show n-grams to users
+    word_values: np.ndarray  # uint64 hash of each of `words`
     hashes: np.ndarray  # uint64 (m,)
     problems: np.ndarray  # int32 (m,), into problem_ids
-    ngrams: np.ndarray  # uint64 (m, n)
+    ngrams: np.ndarray  # uint64 (m, n); a short problem's words, then zeros
+    lengths: np.ndarray  # int8 (m,): n, or the word count of a short problem
 
 
 def build_part(name: str, key: dict, problems: list, n: int) -> SuitePart:
+    texts = [problem.statement or "" for problem in problems]
+    values, documents = batch_words(texts)
     vocabulary: dict[bytes, int] = {}
-    hashes, numbers, windows = [], [], []
-    for number, problem in enumerate(problems):
-        words = normalize.words(problem.statement or "")
-        ids = np.array([vocabulary.setdefault(word, word_hash(word)) for word in words], dtype=np.uint64)
-        found = ngram_hashes(ids, n)
+    hashes, numbers, rows, lengths = [], [], [], []
+    bounds = np.searchsorted(documents, np.arange(len(texts) + 1))
+    for number, text in enumerate(texts):
+        words = values[bounds[number]:bounds[number + 1]]
+        reference = normalize.words(text)
+        if not np.array_equal(words, word_hashes(reference)):
+            raise RuntimeError(f"{name} {problems[number].problem_id}: batch hashing disagrees with normalize.words")
+        vocabulary.update(zip(reference, words.tolist()))
+        size = n if len(words) >= n else len(words)
+        if size < min(n, MIN_SHORT_WORDS):
+            continue
+        found = ngram_hashes(words, size)
+        windows = np.lib.stride_tricks.sliding_window_view(words, size)
         hashes.append(found)
         numbers.append(np.full(len(found), number, dtype=np.int32))
-        if len(found):
-            windows.append(np.lib.stride_tricks.sliding_window_view(ids, n))
+        rows.append(np.pad(windows, ((0, 0), (0, n - size))))
+        lengths.append(np.full(len(found), size, dtype=np.int8))
+    empty = np.zeros(0, np.uint64)
     return SuitePart(
         name=name, key=key, problem_ids=[p.problem_id for p in problems], words=list(vocabulary),
-        hashes=np.concatenate(hashes) if hashes else np.zeros(0, np.uint64),
+        word_values=np.array(list(vocabulary.values()), dtype=np.uint64),
+        hashes=np.concatenate(hashes) if hashes else empty,
         problems=np.concatenate(numbers) if numbers else np.zeros(0, np.int32),
-        ngrams=np.concatenate(windows) if windows else np.zeros((0, n), np.uint64),
+        ngrams=np.concatenate(rows) if rows else np.zeros((0, n), np.uint64),
+        lengths=np.concatenate(lengths) if lengths else np.zeros(0, np.int8),
     )
 
 
@@ -81,8 +81,8 @@ def save_part(part: SuitePart, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f"{path.name}.tmp{os.getpid()}.npz")
     np.savez(
-        staging, hashes=part.hashes, problems=part.problems, ngrams=part.ngrams,
-        words=np.frombuffer(b"\n".join(part.words), dtype=np.uint8),
+        staging, hashes=part.hashes, problems=part.problems, ngrams=part.ngrams, lengths=part.lengths,
+        word_values=part.word_values, words=np.frombuffer(b"\n".join(part.words), dtype=np.uint8),
         meta=np.frombuffer(json.dumps({"name": part.name, "key": part.key,
                                        "problem_ids": part.problem_ids}).encode(), dtype=np.uint8),
     )
@@ -94,8 +94,9 @@ def load_part(path: Path) -> SuitePart:
         meta = json.loads(data["meta"].tobytes())
         blob = data["words"].tobytes()
         return SuitePart(name=meta["name"], key=meta["key"], problem_ids=meta["problem_ids"],
-                         words=blob.split(b"\n") if blob else [], hashes=data["hashes"],
-                         problems=data["problems"], ngrams=data["ngrams"])
+                         words=blob.split(b"\n") if blob else [], word_values=data["word_values"],
+                         hashes=data["hashes"], problems=data["problems"], ngrams=data["ngrams"],
+                         lengths=data["lengths"])
 
 
 class EvalIndex:
@@ -107,14 +108,16 @@ class EvalIndex:
         self.skipped = skipped or {}
         self.problem_refs = [(part.name, pid) for part in parts for pid in part.problem_ids]
         offsets = np.cumsum([0] + [len(part.problem_ids) for part in parts])
-        hashes = np.concatenate([part.hashes for part in parts] or [np.zeros(0, np.uint64)])
-        problems = np.concatenate([part.problems + offset for part, offset in zip(parts, offsets)]
-                                  or [np.zeros(0, np.int64)]).astype(np.int32)
-        ngrams = np.concatenate([part.ngrams for part in parts] or [np.zeros((0, n), np.uint64)])
+        hashes = np.concatenate([part.hashes for part in parts])
+        problems = np.concatenate([part.problems + offset for part, offset in zip(parts, offsets)]).astype(np.int32)
+        ngrams = np.concatenate([part.ngrams for part in parts])
+        lengths = np.concatenate([part.lengths for part in parts])
         order = np.lexsort((problems, hashes))
-        hashes, problems, ngrams = hashes[order], problems[order], ngrams[order]
+        hashes, problems, ngrams, lengths = hashes[order], problems[order], ngrams[order], lengths[order]
         self.hashes, first = np.unique(hashes, return_index=True)
-        self.ngrams = ngrams[first]
+        self.ngrams, self.lengths = ngrams[first], lengths[first]
+        # window lengths other than n that some short problem needs
+        self.short_lengths = sorted(set(self.lengths.tolist()) - {n})
         pair_start = np.ones(len(hashes), dtype=bool)
         pair_start[1:] = (hashes[1:] != hashes[:-1]) | (problems[1:] != problems[:-1])
         self.posting_problems = problems[pair_start]
@@ -123,35 +126,22 @@ class EvalIndex:
         self.problem_ngrams = np.bincount(self.posting_problems, minlength=len(self.problem_refs))
         self.prefilter = np.zeros(1 << PREFILTER_BITS, dtype=bool)
         self.prefilter[self.hashes >> np.uint64(64 - PREFILTER_BITS)] = True
-        self.vocabulary = scan_vocabulary({word for part in parts for word in part.words})
-        self.word_of = {value: word for word, value in self.vocabulary.items() if not word.startswith(b"\\")}
+        self.short_prefilter = np.zeros(1 << SHORT_PREFILTER_BITS, dtype=bool)
+        self.short_prefilter[self.hashes[self.lengths < n] >> np.uint64(64 - SHORT_PREFILTER_BITS)] = True
+        self.word_of = {value: word for part in parts for word, value in zip(part.words, part.word_values.tolist())}
 
     def problems_of(self, ngram_number: int) -> np.ndarray:
         return self.posting_problems[self.posting_starts[ngram_number]:self.posting_starts[ngram_number + 1]]
 
     def ngram_text(self, ngram_number: int) -> str:
-        return " ".join(self.word_of[int(h)].decode("utf-8") for h in self.ngrams[ngram_number])
+        words = self.ngrams[ngram_number][:self.lengths[ngram_number]]
+        return " ".join(self.word_of[int(h)].decode("utf-8") for h in words)
 
     def describe(self) -> dict:
         """What a report or manifest records about the index."""
-        return {"n": self.n, "normalisation": normalize.VERSION,
+        return {"n": self.n, "normalisation": normalize.VERSION, "min_short_words": MIN_SHORT_WORDS,
                 "suites": {part.name: {**part.key, "problems": len(part.problem_ids)} for part in self.parts},
                 "skipped": self.skipped}
-
-
-def scan_vocabulary(words: set[bytes]) -> dict[bytes, int]:
-    """Raw token -> word hash: each word also as `\\word`, LaTeX aliases, and layout commands -> DROP."""
-    vocabulary = {}
-    for word in words:
-        value = word_hash(word)
-        vocabulary[word] = value
-        vocabulary[b"\\" + word] = value
-    for alias, target in normalize.COMMAND_ALIASES.items():
-        vocabulary[b"\\" + alias] = vocabulary.get(target, UNKNOWN)
-    for command in normalize.LAYOUT_COMMANDS:
-        vocabulary[b"\\" + command] = DROP
-    vocabulary[b"\\"] = DROP
-    return vocabulary
 
 
 def index_dir() -> Path:
@@ -177,7 +167,7 @@ def suite_part(name: str, n: int, data: Path | None = None) -> SuitePart:
     suite = get_suite(name)
     digest = data_digest(data) if data else suite.sha256
     key = {"version": suite.version, "data_sha256": digest, "n": n, "normalisation": normalize.VERSION,
-           "format": INDEX_FORMAT}
+           "format": INDEX_FORMAT, "min_short_words": MIN_SHORT_WORDS}
     if data:
         key["data_path"] = str(data)
     cache_name = hashlib.sha256(json.dumps([name, key], sort_keys=True).encode()).hexdigest()[:20]

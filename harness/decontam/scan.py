@@ -1,9 +1,8 @@
 """Training side: batches of documents -> rows that share an n-gram with the index.
 
-A batch is tokenised in Python (C-level bytes operations per document), its words looked up in
-the index vocabulary (unknown words hash to 0, which no suite n-gram contains), and every window
-of n words is hashed at once in numpy; a bitmap on the hashes' top bits drops almost all windows
-before the exact lookup. Batches go to a process pool with a bounded number in flight, so memory
+A batch's words are hashed at once (`hashing.batch_words`) and so is every window of n words; a
+bitmap on the hashes' top bits drops almost all windows before the sorted-array lookup, and a hit
+is confirmed word by word. Batches go to a process pool with a bounded number in flight, so memory
 does not grow with the training file, and come back in order.
 """
 from __future__ import annotations
@@ -12,53 +11,74 @@ import collections
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from harness.decontam.index import DROP, PREFILTER_BITS, UNKNOWN, EvalIndex, ngram_hashes
-from harness.decontam.normalize import raw_tokens
+from harness.decontam.hashing import NGRAM_BASE, batch_words
+from harness.decontam.index import PREFILTER_BITS, SHORT_PREFILTER_BITS, EvalIndex
 
 # problem number -> (the first shared n-gram's number, how many distinct n-grams are shared)
 RowMatches = dict[int, tuple[int, int]]
 TOP_BITS = np.uint64(64 - PREFILTER_BITS)
+SHORT_TOP_BITS = np.uint64(64 - SHORT_PREFILTER_BITS)
 
 
 def match_texts(texts: list[str], index: EvalIndex) -> list[tuple[int, RowMatches]]:
     """(position in `texts`, matches) for every text sharing an n-gram with the index."""
-    lookup, n = index.vocabulary.get, index.n
-    word_values: list[int] = []
-    starts = []
-    for text in texts:
-        starts.append(len(word_values))
-        word_values.extend(map(lookup, raw_tokens(text), repeat(UNKNOWN)))
-        word_values.append(UNKNOWN)  # no window spans two documents
-    words = np.array(word_values, dtype=np.uint64)
-    document_of = np.repeat(np.arange(len(texts)), np.diff(np.append(starts, len(words))))
-    dropped = words == DROP
-    if dropped.any():
-        words, document_of = words[~dropped], document_of[~dropped]
-    hashes = ngram_hashes(words, n)
-    windows = np.flatnonzero(index.prefilter[hashes >> TOP_BITS])
-    if not len(windows) or not len(index.hashes):
+    words, documents = batch_words(texts)
+    n = index.n
+    # padding, so that windows shorter than n (short problems) also start in the last n words
+    words = np.concatenate((words, np.zeros(n, dtype=np.uint64)))
+    documents = np.concatenate((documents, np.full(n, -1)))
+    count = len(words) - n + 1
+    hashes = words[:count].copy()
+    windows, found = [], []
+    for length in range(1, n + 1):
+        if length > 1:  # hashes of the windows of `length` words, built up one word at a time
+            hashes *= NGRAM_BASE
+            hashes += words[length - 1:length - 1 + count]
+        if length == n or length in index.short_lengths:
+            starts, ngrams = _hits(hashes, words, documents, length, index)
+            windows.append(starts)
+            found.append(ngrams)
+    windows, found = np.concatenate(windows), np.concatenate(found)
+    if not len(windows):
         return []
-    found = np.minimum(np.searchsorted(index.hashes, hashes[windows]), len(index.hashes) - 1)
-    hit = index.hashes[found] == hashes[windows]
-    windows, found = windows[hit], found[hit]
-    exact = (words[windows[:, None] + np.arange(n)] == index.ngrams[found]).all(axis=1)
-    windows, found = windows[exact], found[exact]
+    order = np.argsort(windows, kind="stable")
+    windows, found = windows[order], found[order]
     # each (document, n-gram) once, in text order, so `first` is the earliest shared n-gram
-    documents = document_of[windows].astype(np.int64)
-    _, first_window = np.unique((documents << 32) | found, return_index=True)
+    order = np.argsort(windows, kind="stable")
+    windows, found = windows[order], found[order]
+    document_of = documents[windows].astype(np.int64)
+    _, first_window = np.unique((document_of << 32) | found, return_index=True)
     first_window.sort()
     by_document: dict[int, RowMatches] = {}
-    for document, ngram in zip(documents[first_window].tolist(), found[first_window].tolist()):
+    for document, ngram in zip(document_of[first_window].tolist(), found[first_window].tolist()):
         matches = by_document.setdefault(document, {})
         for problem in index.problems_of(ngram).tolist():
             first, count = matches.get(problem, (ngram, 0))
             matches[problem] = (first, count + 1)
     return sorted(by_document.items())
+
+
+def _hits(hashes: np.ndarray, words: np.ndarray, documents: np.ndarray, length: int,
+          index: EvalIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Start of each window of `length` words that is an indexed n-gram, and that n-gram's number."""
+    if length == index.n:
+        windows = np.flatnonzero(index.prefilter[hashes >> TOP_BITS])
+    else:
+        windows = np.flatnonzero(index.short_prefilter[hashes >> SHORT_TOP_BITS])
+    if len(windows):
+        found = np.minimum(np.searchsorted(index.hashes, hashes[windows]), len(index.hashes) - 1)
+        hit = index.hashes[found] == hashes[windows]
+        windows, found = windows[hit], found[hit]
+    if not len(windows):
+        return windows, windows
+    same_document = documents[windows] == documents[windows + length - 1]
+    exact = same_document & (index.lengths[found] == length) & (
+        words[windows[:, None] + np.arange(length)] == index.ngrams[found][:, :length]).all(axis=1)
+    return windows[exact], found[exact]
 
 
 _WORKER_INDEX: EvalIndex | None = None
