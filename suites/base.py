@@ -102,6 +102,10 @@ class Suite:
     verdict_timeout: float | None = 30.0
     # option values that depart from the published protocol, as sentences for the manifest/reports
     option_deviations: Callable[[dict[str, Any]], list[str]] = lambda options: []
+    # for suites that ship no data (data_file=""): where users get it, shown when --data is missing
+    data_hint: str = ""
+    # digest of a --data path (a directory, or several files read); default: sha256 of the file
+    data_digest: Callable[[Path], dict[str, Any]] | None = None
 
     @property
     def data_path(self) -> Path:
@@ -116,6 +120,8 @@ class Suite:
     def load_problems(self, options: dict[str, Any] | None = None, data: Path | None = None) -> list[Problem]:
         options = self.resolve_options(options or {})
         path = Path(data) if data else self.data_path
+        if data is None and not self.data_file:
+            raise HarnessError(f"{self.name}: no data ships with the harness; give it with --data. {self.data_hint}")
         if data is None:
             verify_sha256(path, self.sha256)
         elif not path.exists():
@@ -136,4 +142,4 @@ class Suite:
             "source": self.source,
             "options": self.resolve_options(options or {}),
             "protocol": dataclasses.asdict(self.protocol),
-        }
+        } | (self.data_digest(path) if data and self.data_digest else {})
