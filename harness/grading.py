@@ -24,6 +24,10 @@ def grade_stream(grader: Callable[[str, Any], Verdict], items: Iterable[tuple[An
                  workers: int | None = None) -> Iterator[tuple[Any, Verdict]]:
     """Yield (key, verdict) for items (key, response, reference), in input order."""
     items = list(items)
+    batch = getattr(grader, "grade_many", None)  # graders with their own parallelism (code, sandbox pool)
+    if timeout is None and batch is not None and items:
+        yield from zip([key for key, _, _ in items], batch([(response, ref) for _, response, ref in items]))
+        return
     if timeout is None or not items:
         for key, response, reference in items:
             yield key, grader(response, reference)

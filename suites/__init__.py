@@ -13,6 +13,9 @@ SUITE_MODULES = {
     "hmmt25": "suites.hmmt25",
     "math500": "suites.math500",
     "gpqa_diamond": "suites.gpqa_diamond",
+    "lcb_v5": "suites.lcb_v5",
+    "lcb_v6": "suites.lcb_v6",
+    "lcb_custom": "suites.lcb_custom",
 }
 
 
