@@ -165,7 +165,12 @@ def suite_part(name: str, n: int, data: Path | None = None) -> SuitePart:
     from suites import get_suite
 
     suite = get_suite(name)
-    digest = data_digest(data) if data else suite.sha256
+    if data is None:
+        digest = suite.sha256
+    elif suite.data_digest is not None:  # the suite knows which files of a --data directory it reads
+        digest = json.dumps(suite.data_digest(data), sort_keys=True, default=str)
+    else:
+        digest = data_digest(data)
     key = {"version": suite.version, "data_sha256": digest, "n": n, "normalisation": normalize.VERSION,
            "format": INDEX_FORMAT, "min_short_words": MIN_SHORT_WORDS}
     if data:

@@ -7,7 +7,8 @@ The rule (VERSION is part of the index cache key; bump it when the rule changes)
    `\\quad`, `\\text..`, `\\math..` font wrappers, `\\operatorname`, `\\mbox`, `\\limits`), so
    `\\left( \\dfrac{1}{2} \\right)` and `(\\frac12)`-style re-typesetting keep their words;
    `\\dfrac`/`\\tfrac` become `frac` and `\\le`/`\\ge`/`\\ne` become `leq`/`geq`/`neq`. Every other
-   command keeps its name as a word (`\\frac{1}{2}` -> `frac 1 2`, `\\sqrt{x}` -> `sqrt x`): names
+   command keeps its name as a word (`\\frac{1}{2}` -> `frac 1 2`, `\\sqrt{x}` -> `sqrt x`; a name
+   ends at the first non-letter, as in TeX: `x\\le3` -> `x leq 3`): names
    carry meaning, and dropping them would let formula-heavy text of different problems collide on
    bare digits and single letters.
 3. Everything that is not a letter or a digit (punctuation, symbols, `_`, whitespace, the
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-VERSION = "1"
+VERSION = "2"
 
 LAYOUT_COMMANDS = frozenset(
     b"left right big bigl bigr bigm bigg biggl biggr biggm displaystyle textstyle scriptstyle quad qquad "
@@ -37,17 +38,22 @@ COMMAND_ALIASES = {b"dfrac": b"frac", b"tfrac": b"frac", b"le": b"leq", b"ge": b
 # after `prepare`, a word is a run of these bytes: ASCII letters/digits and any byte of a non-ASCII letter
 WORD_BYTES = bytes(c if chr(c).isalnum() and c < 128 or c >= 128 else 32 for c in range(256))
 WORD = re.compile(rb"(\\)?([0-9a-z\x80-\xff]+)")
+COMMAND_BEFORE_DIGIT = re.compile(rb"(\\[a-z]+)(?=[0-9])")
 
 
 def prepare(text: str) -> bytes:
     """NFKC + case folding, non-ASCII punctuation and symbols -> spaces; ASCII separators stay for later."""
     if text.isascii():
-        return text.encode("ascii").lower()
-    text = unicodedata.normalize("NFKC", text).casefold()
-    for char in set(text):  # few distinct characters per document: cheaper than a Unicode regex
-        if char > "\x7f" and not char.isalnum():
-            text = text.replace(char, " ")
-    return text.encode("utf-8")
+        data = text.encode("ascii").lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        for char in set(text):  # few distinct characters per document: cheaper than a Unicode regex
+            if char > "\x7f" and not char.isalnum():
+                text = text.replace(char, " ")
+        data = text.encode("utf-8")
+    if b"\\" in data:  # a command name ends at the first non-letter: `x\le3` is `x \le 3`
+        data = COMMAND_BEFORE_DIGIT.sub(rb"\1 ", data)
+    return data
 
 
 def words(text: str) -> list[bytes]:

@@ -10,12 +10,17 @@ Hard wall-clock limits per verdict live in harness.grading (a process pool that 
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from math_verify import parse, verify
 
 from harness.graders.answer_region import answer_region
 from suites.base import Verdict
+
+# math-verify logs each of its own timeouts with the whole input (megabytes for a runaway
+# response); the verdict already carries the outcome.
+logging.getLogger("math_verify").setLevel(logging.CRITICAL)
 
 FALLBACK_TAIL = 4000
 PARSE_TIMEOUT_S = 5
