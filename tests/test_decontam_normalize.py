@@ -1,0 +1,52 @@
+"""The normalisation rule of docs/decontamination.md, and the batch hasher agreeing with it."""
+import numpy as np
+import pytest
+
+from harness.decontam.hashing import batch_words, word_hashes
+from harness.decontam.normalize import normalize, words
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Find the SUM, please!", ["find", "the", "sum", "please"]),
+    ("a_1 + b_{2}", ["a", "1", "b", "2"]),
+    ("  tabs\tand\nnewlines  ", ["tabs", "and", "newlines"]),
+    ("Ｆｕｌｌ－ｗｉｄｔｈ １２３", ["full", "width", "123"]),  # NFKC
+    ("Straße ﬁne", ["strasse", "fine"]),  # casefold, ligature
+    ("x — y “quoted” ≤ z", ["x", "y", "quoted", "z"]),  # non-ASCII punctuation and symbols
+    ("中文 测试", ["中文", "测试"]),
+])
+def test_text_becomes_lower_case_words_without_punctuation(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("variant", [
+    r"Let $y=\frac{1}{2}x$ where $x \le 3$.",
+    r"let $y = \frac {1} {2} x$ where $x\le3$",
+    r"Let \(y=\dfrac{1}{2}\,x\) where \(x \leq 3\).",
+    r"Let $y=\left(\tfrac{1}{2}\right) x$ where $x \le 3$",
+    r"Let $\displaystyle y=\frac{1}{2}\;x$ where $x\ \le\ 3$",
+])
+def test_latex_spacing_and_layout_commands_do_not_change_the_words(variant):
+    assert normalize(variant) == ["let", "y", "frac", "1", "2", "x", "where", "x", "leq", "3"]
+
+
+def test_latex_command_names_stay_words_except_layout_ones():
+    assert normalize(r"\sqrt{x} \cdot \text{cm} \mathbb{R} \leftarrow") == ["sqrt", "x", "cdot", "cm", "r", "leftarrow"]
+
+
+def test_letters_and_digits_in_one_run_stay_one_word():
+    assert normalize("2x abc301 h2o") == ["2x", "abc301", "h2o"]
+
+
+def test_batch_hasher_agrees_with_the_reference_words():
+    texts = [r"Find $\left( \dfrac{1}{2} \right)^{2x}$, where x\le 3", "", "Ｆｕｌｌ ﬁne Straße \\left(é\\right)",
+             r"\text{if } a_1 \neq b_{2} \\ c\,d \\leftarrow", "x" * 70000 + " y", "plain ascii words"]
+    hashes, documents = batch_words(texts)
+    expected = [word_hashes(words(text)) for text in texts]
+    assert np.array_equal(hashes, np.concatenate(expected))
+    assert documents.tolist() == [i for i, part in enumerate(expected) for _ in part]
+
+
+def test_distinct_words_hash_differently():
+    vocabulary = [w.encode() for w in "a b ab ba abc cab 1 11 111 frac left right x1 1x".split()]
+    assert len(set(word_hashes(vocabulary).tolist())) == len(vocabulary)
