@@ -117,7 +117,10 @@ class JsonArrayReader:
                     buffer, position, block = buffer[position:] + more, 0, block * 2
                     continue
                 yield record, buffer[position:end]
-                if row == 0 and separator.group(1):
+                if not separator.group(1):  # the last element: keep the text before `]` with it
+                    self.layout["close"] = buffer[end:] + handle.read()
+                    return
+                if row == 0:
                     self.layout["separator"] = buffer[end:separator.end()]
                 position, row = separator.end(), row + 1
                 if position > READ_BLOCK:
