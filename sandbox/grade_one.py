@@ -8,7 +8,8 @@ the grader must run inside a minimal image. `compat` mode re-implements `run_tes
 LiveCodeBench@28fef95 *structurally*: the same mocks, the same `unittest.mock.patch` stack in the
 same order, the same `import_string`, `make_function`, `reliability_guard`, per-test SIGALRM,
 early exit and error codes (-2 WA, -3 TLE, -4 RE), and the same process state a multiprocessing
-child starts with (stdin closed and reopened on /dev/null, int->str digit limit 50000). The quirks documented in docs/livecodebench.md (e.g. `for line in sys.stdin` is a
+child starts with (stdin closed and reopened on /dev/null, int->str digit limit 50000, numpy and
+multiprocessing already imported). The quirks documented in docs/livecodebench.md (e.g. `for line in sys.stdin` is a
 runtime error) follow from that structure; tests/test_lcb_parity.py checks them against verdicts
 recorded from the upstream grader. `fixed` mode swaps in real file objects for stdin/stdout,
 serves `open(0)`, and compares numbers with a 1e-6 tolerance.
@@ -350,7 +351,22 @@ def reliability_guard():
         sys.modules[name] = None
 
 
+# Upstream's grading child is forked from a parent that has these imported, so importing them
+# there is free and never trips over reliability_guard's disabled functions (numpy's import does).
+PRELOADED_UPSTREAM = ("numpy", "multiprocessing", "concurrent.futures")
+
+
+def preload_like_upstream(code):
+    for name in PRELOADED_UPSTREAM:
+        if name.split(".")[0] in code:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+
+
 def run_test(job):
+    preload_like_upstream(job["code"])
     signal.signal(signal.SIGALRM, on_alarm)
     reliability_guard()
     grade = grade_call_based if job.get("fn_name") is not None else grade_stdio

@@ -3,9 +3,11 @@ sandbox, and turn upstream's result codes into a Verdict.
 
 Modes (suite option `grader`): `compat` reproduces LiveCodeBench@28fef95's `run_test` bug for
 bug; `fixed` repairs its documented false negatives. The mode and grader version are in every
-verdict. A sample is correct iff every result is > 0 (upstream's `np.all(results > 0)`); when the
-program yields no result (outer budget `(timeout+1)*tests+5` s exceeded, or the process died)
-every test counts -1, as upstream's "global timeout".
+verdict. A sample is correct iff every result is > 0 (upstream's `np.all(results > 0)`). When the
+program yields no result (outer budget `(timeout+1)*tests+5` s exceeded, or the process died),
+upstream means to count every test -1, but its `check_correctness` then raises on the empty
+metadata list and `evaluate_generations_by_problem` records results [-2] with error code -5
+("TestRunnerError"); we record exactly that (measured, tests/data/lcb/official-verdicts.json).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from suites.base import Verdict
 
 GRADER_VERSIONS = {"compat": "lcb-compat@28fef95", "fixed": "lcb-fixed@28fef95.1"}
 PROGRAM = (Path(sandbox.__file__).parent / "grade_one.py").read_text()
-REASONS = {-1: "global_timeout", -2: "wrong_answer", -3: "timeout", -4: "runtime_error"}
+REASONS = {-2: "wrong_answer", -3: "timeout", -4: "runtime_error", -5: "no_result"}
 MEMORY_MB = 4096
 
 
@@ -56,11 +58,10 @@ def parse_result(run: sandbox.RunResult, nonce: str) -> dict[str, Any] | None:
 
 def verdict_from(results: list | None, metadata: dict[str, Any], code: str, num_tests: int,
                  base: dict[str, Any]) -> Verdict:
-    if results is None:
-        results = [-1] * num_tests
+    if results is None:  # what upstream records when its child process returned nothing
+        results, metadata = [-2], {"error_code": -5, "error_message": "TestRunnerError", **metadata}
     correct = all(r is True or (not isinstance(r, bool) and isinstance(r, (int, float)) and r > 0) for r in results)
-    codes = [r for r in results if r is not True and not (isinstance(r, (int, float)) and r > 0)]
-    error_code = None if correct else (codes[-1] if codes and isinstance(codes[-1], int) else -2)
+    error_code = None if correct else metadata.get("error_code", -2)
     details = {**base, "error_code": error_code, "tests_passed": sum(r is True for r in results),
                "num_tests": num_tests}
     if not correct:
@@ -68,6 +69,8 @@ def verdict_from(results: list | None, metadata: dict[str, Any], code: str, num_
         if "error" in metadata:
             details["error"] = str(metadata["error"])[:300]
     reason = "passed" if correct else REASONS.get(error_code, "wrong_answer")
+    if error_code == -5 and "outer budget" in details["error_message"]:
+        reason = "global_timeout"
     return Verdict(correct, code, reason, details)
 
 
@@ -89,7 +92,7 @@ class CodeGrader:
         code = extract_code(region) if region is not None else ""
         num_tests = len(tests["inputs"])
         if not code:  # upstream runs "" too; it always ends as a compile error, [-4]
-            return verdict_from([-4], {"error_message": "no code block in the response"}, None, num_tests,
+            return verdict_from([-4], {"error_code": -4, "error_message": "no code block in the response"}, None, num_tests,
                                 base) if region is not None else Verdict(False, None, "unclosed_think", base)
         nonce = secrets.token_hex(8)
         job = {"code": code, "inputs": tests["inputs"], "outputs": tests["outputs"], "fn_name": tests.get("fn_name"),
