@@ -28,6 +28,9 @@ INDEX_FORMAT = "3"
 PREFILTER_BITS = 24  # top bits of an n-gram hash that index the membership bitmap
 SHORT_PREFILTER_BITS = 16  # the same for the few whole short problems (a bitmap that stays in cache)
 MIN_SHORT_WORDS = 5
+# only statements matter here: aime25's prompts with `\f` restored (the published bytes hold a form
+# feed), and LiveCodeBench data that has public tests only is fine
+STATEMENT_OPTIONS = {"repair_prompts": True, "public_tests_only": True}
 
 
 @dataclass
@@ -182,8 +185,7 @@ def suite_part(name: str, n: int, data: Path | None = None) -> SuitePart:
             return load_part(path)
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is rebuilt
-    # repair_prompts: aime25's published prompts hold a form feed where `\f` of `\frac` was meant
-    problems = suite.load_problems({"repair_prompts": True}, data=data)
+    problems = suite.load_problems(STATEMENT_OPTIONS, data=data)
     part = build_part(name, key, problems, n)
     try:
         save_part(part, path)

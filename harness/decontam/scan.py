@@ -8,6 +8,7 @@ does not grow with the training file, and come back in order.
 from __future__ import annotations
 
 import collections
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -45,20 +46,22 @@ def match_texts(texts: list[str], index: EvalIndex) -> list[tuple[int, RowMatche
     windows, found = np.concatenate(windows), np.concatenate(found)
     if not len(windows):
         return []
-    order = np.argsort(windows, kind="stable")
-    windows, found = windows[order], found[order]
     # each (document, n-gram) once, in text order, so `first` is the earliest shared n-gram
     order = np.argsort(windows, kind="stable")
     windows, found = windows[order], found[order]
     document_of = documents[windows].astype(np.int64)
     _, first_window = np.unique((document_of << 32) | found, return_index=True)
     first_window.sort()
+    documents_hit, ngrams_hit = document_of[first_window], found[first_window]
+    # expand each (document, n-gram) into (document, problem) for every problem holding the n-gram
+    starts, ends = index.posting_starts[ngrams_hit], index.posting_starts[ngrams_hit + 1]
+    sizes = ends - starts
+    pair = np.repeat(np.arange(len(ngrams_hit)), sizes)
+    problems = index.posting_problems[np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())]
+    keys, first, counts = np.unique((documents_hit[pair] << 32) | problems, return_index=True, return_counts=True)
     by_document: dict[int, RowMatches] = {}
-    for document, ngram in zip(document_of[first_window].tolist(), found[first_window].tolist()):
-        matches = by_document.setdefault(document, {})
-        for problem in index.problems_of(ngram).tolist():
-            first, count = matches.get(problem, (ngram, 0))
-            matches[problem] = (first, count + 1)
+    for key, ngram, count in zip(keys.tolist(), ngrams_hit[pair[first]].tolist(), counts.tolist()):
+        by_document.setdefault(key >> 32, {})[key & 0xFFFFFFFF] = (ngram, count)
     return sorted(by_document.items())
 
 
@@ -114,7 +117,12 @@ def scan_chunks(chunks: Iterable[Chunk], index: EvalIndex, extract: Callable[[An
             yield chunk
         return
     pending: collections.deque = collections.deque()
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(index,)) as pool:
+    # fork shares the index with the workers instead of pickling it to each (where fork exists)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    _init_worker(index)
+    context = multiprocessing.get_context("fork" if fork else None)
+    options = {} if fork else {"initializer": _init_worker, "initargs": (index,)}
+    with ProcessPoolExecutor(jobs, mp_context=context, **options) as pool:
         for chunk in chunks:
             pending.append((chunk, pool.submit(_match_chunk, chunk.start, chunk.payloads, extract)))
             chunk.payloads = []  # the worker has its copy
