@@ -72,6 +72,11 @@ def main() -> None:
     for name, verdicts in (("harness", {i: v.correct for i, v in ours.items()}), ("plain", plain)):
         agree = sum(verdicts[i] == by_id[i]["publisher"] for i in by_id)
         print(f"agreement with publisher labels ({name}): {agree}/{len(samples)} = {100 * agree / len(samples):.2f}%")
+    print("\nsamples where the harness disagrees with the publisher:")
+    for i, sample in by_id.items():
+        if ours[i].correct != sample["publisher"]:
+            print(f"  {i}: ours={ours[i].correct} ({ours[i].reason}, extracted={str(ours[i].extracted)[:60]!r}) "
+                  f"publisher={sample['publisher']} gold={sample['gold']!r}")
     timeouts = sum(v.reason == "timeout" for v in ours.values())
     print(f"timeouts (harness): {timeouts}")
 

@@ -79,12 +79,27 @@ def host_info() -> dict[str, Any]:
     }
 
 
+SECRET_FLAGS = ("--api-key",)
+
+
+def redacted_command(argv: list[str]) -> list[str]:
+    """The command line with secrets (API keys) replaced, so manifests can be shared."""
+    out = []
+    for index, arg in enumerate(argv):
+        if index > 0 and argv[index - 1] in SECRET_FLAGS:
+            arg = "<redacted>"
+        elif arg.split("=", 1)[0] in SECRET_FLAGS and "=" in arg:
+            arg = arg.split("=", 1)[0] + "=<redacted>"
+        out.append(arg)
+    return out
+
+
 def base_manifest(kind: str, identity: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": kind,
         "identity": identity,
         "harness": {"version": harness.__version__, "git_commit": git_commit()},
-        "command": sys.argv,
+        "command": redacted_command(sys.argv),
         "packages": package_versions(),
         "host": host_info(),
         "started_at": now(),

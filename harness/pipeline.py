@@ -135,6 +135,7 @@ def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[st
                 for generation in backend.generate(requests, plan.sampling):
                     writer.write(generation.as_record())
                     bar.update(1)
+        manifest["backend"] = backend.describe()  # what the backend learnt while generating (e.g. server limits)
         backend.close()
     else:
         log(f"all {len(done)} samples already generated in {run.generations_path}")

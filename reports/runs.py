@@ -72,7 +72,19 @@ class SuiteRun:
         """Short protocol text for a cell: samples, budget, temperature."""
         budget = "? tok" if self.max_tokens is None else f"{self.max_tokens} tok"
         temperature = "T=?" if self.kind == "grade" else f"T={self.sampling.get('temperature')}"
-        return f"n={self.n}, {budget}, {temperature}"
+        return ", ".join([f"n={self.n}", budget, temperature, *self.option_labels()])
+
+    def option_labels(self) -> list[str]:
+        """Options that change the number, named in the cell itself (not only in a footnote)."""
+        options = self.metrics.get("options") or self.identity.get("options") or {}
+        labels = []
+        if options.get("public_tests_only"):
+            labels.append("PUBLIC TESTS ONLY")
+        if options.get("option_order") not in (None, "published"):
+            labels.append(f"options {options['option_order']}")
+        if options.get("grader") not in (None, "compat"):
+            labels.append(f"grader {options['grader']}")
+        return labels
 
     def comparability(self) -> dict[str, Any]:
         options = self.metrics.get("options") or self.identity.get("options") or {}

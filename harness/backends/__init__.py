@@ -5,7 +5,7 @@ import importlib
 
 from harness.errors import HarnessError
 
-BACKEND_MODULES = {"hf": "harness.backends.hf"}
+BACKEND_MODULES = {"hf": "harness.backends.hf", "vllm": "harness.backends.vllm", "openai": "harness.backends.openai"}
 
 
 def make_backend(name: str, model: str, **options):

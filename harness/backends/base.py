@@ -42,15 +42,27 @@ class Generation:
     finish_reason: str | None  # "stop" | "length"
     num_tokens: int | None
     seed: int | None
+    usage: dict[str, Any] | None = None  # token counts a server reported, when it reports them
 
     def as_record(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        record = dataclasses.asdict(self)
+        if record["usage"] is None:
+            del record["usage"]
+        return record
 
     @classmethod
     def for_request(cls, request: Request, response: str, finish_reason: str | None,
                     num_tokens: int | None) -> "Generation":
         return cls(request.suite, request.problem_id, request.sample, response, finish_reason,
                    num_tokens, request.seed)
+
+
+def group_by_problem(requests: Sequence[Request]) -> list[list[Request]]:
+    """Requests of the same problem together (first-seen order): backends that send n samples at once."""
+    groups: dict[tuple[str, str], list[Request]] = {}
+    for request in requests:
+        groups.setdefault((request.suite, request.problem_id), []).append(request)
+    return list(groups.values())
 
 
 def sample_seed(base_seed: int, suite: str, problem_id: str, sample: int) -> int:
