@@ -90,12 +90,12 @@ def paper_page(report: "PaperReport", chart: Path) -> str:
     for line in report.lines:
         low, high = line.ci95
         rows.append(HtmlRow([
-            HtmlCell(line.suite), number(line.published),
+            HtmlCell(line.suite), HtmlCell(line.model, title=line.run), number(line.published),
             HtmlCell(f"{pct(line.measured)} [{pct(low)}, {pct(high)}]", round(100 * line.measured, 4), "num"),
             number(line.difference, signed=True), HtmlCell(line.verdict, cls=line.verdict.split()[0]),
             HtmlCell(f"{line.n} x {line.problems}", line.problems, "num", line.run),
             HtmlCell("; ".join(line.differences) or "none")]))
-    table = HtmlTable("paper", ["suite", "published", "measured [95% CI]", "difference", "verdict",
+    table = HtmlTable("paper", ["suite", "measured model", "published", "measured [95% CI]", "difference", "verdict",
                                 "n x problems", "protocol differences"], rows)
     return render(Page(f"{report.paper}: reproduction of {report.paper_model}", [table], report.intro(), [],
                        [(f"measured vs published ({report.paper_model})", chart)]))
