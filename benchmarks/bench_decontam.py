@@ -32,13 +32,14 @@ FRAGMENTS = ["$x^2$", "\\frac{1}{2}", "$a_n$", "\\sqrt{3}", "(", ")", ",", ".", 
 
 
 def suite_statements() -> list[tuple[str, str]]:
-    from suites import get_suite, suite_names
+    from harness.decontam.index import STATEMENT_OPTIONS
     from harness.errors import HarnessError
+    from suites import get_suite, suite_names
 
     found = []
     for name in suite_names():
         try:
-            found += [(p.problem_id, p.statement) for p in get_suite(name).load_problems({"repair_prompts": True})]
+            found += [(p.problem_id, p.statement) for p in get_suite(name).load_problems(STATEMENT_OPTIONS)]
         except HarnessError:
             continue  # a suite whose data must be supplied
     return found
