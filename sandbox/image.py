@@ -92,7 +92,6 @@ def build(mirror: str | None = None, rebuild: bool = False, docker: bool = True,
         debootstrap(staging, mirror or apt_mirror(), log)
         for relative in TRIM:
             shutil.rmtree(staging / relative, ignore_errors=True)
-        (staging / "sandbox").mkdir(exist_ok=True)  # mount point for bwrap's program tmpfs
         pins = package_pins(staging)
         tag = content_tag(pins)
         (staging / "etc" / "ssp-sandbox-packages.txt").write_text("\n".join(pins) + "\n")

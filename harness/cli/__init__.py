@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "harness.cli.import_cmd",
     "harness.cli.report_cmd",
     "harness.cli.gate_cmd",
+    "harness.cli.sandbox_cmd",
 ]
 
 
