@@ -7,8 +7,8 @@ import sys
 from tqdm import tqdm
 
 
-def progress(total: int, label: str) -> tqdm:
+def progress(total: int | None, label: str, unit: str = "sample") -> tqdm:
     interactive = sys.stderr.isatty()
-    return tqdm(total=total, desc=label, unit="sample", file=sys.stderr, dynamic_ncols=interactive,
+    return tqdm(total=total, desc=label, unit=unit, file=sys.stderr, dynamic_ncols=interactive,
                 disable=os.environ.get("HARNESS_PROGRESS") == "off",
                 mininterval=0.5 if interactive else 15.0)
