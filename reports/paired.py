@@ -45,8 +45,8 @@ def sign_flip_p(differences: Sequence[float], permutations: int = PERMUTATIONS, 
     scipy enumerates all 2^k sign patterns when that is at most `permutations`, else samples them.
     """
     nonzero = np.asarray([d for d in differences if d != 0], dtype=float)
-    if len(nonzero) == 0:
-        return 1.0
+    if len(nonzero) < 2:  # scipy needs two observations; one difference has two sign patterns
+        return 0.5 if len(nonzero) and nonzero[0] < 0 else 1.0
     result = permutation_test((nonzero,), mean_statistic, permutation_type="samples", vectorized=True,
                               n_resamples=permutations, alternative="less", rng=seed, batch=BATCH)
     return float(result.pvalue)
@@ -59,6 +59,8 @@ def unpaired_permutation_p(baseline: Sequence[float], candidate: Sequence[float]
     Reported next to the paired p-value so users see what pairing bought them.
     """
     data = (np.asarray(baseline, float), np.asarray(candidate, float))
+    if len(data[0]) < 2:  # one problem per run: the two orders of the pair are all there is
+        return 0.5 if data[1].mean() < data[0].mean() else 1.0
     result = permutation_test(data, mean_statistic, permutation_type="independent", vectorized=True,
                               n_resamples=permutations, alternative="less", rng=seed, batch=BATCH)
     return float(result.pvalue)

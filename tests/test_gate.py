@@ -155,11 +155,13 @@ def test_sign_flip_test_is_exact_for_few_differences():
     assert sign_flip_p([-0.5, -0.5, -0.5, 0, 0]) == pytest.approx(1 / 8)
     assert sign_flip_p([-0.5, 0.25]) == pytest.approx(2 / 4)  # -0.75 and -0.25 of 4 sign patterns
     assert sign_flip_p([0.5, 0.5]) == 1.0
+    assert sign_flip_p([-0.5, 0, 0]) == 0.5 and sign_flip_p([0.25]) == 1.0
 
 
 def test_unpaired_permutation_sees_separated_groups():
     assert unpaired_permutation_p([1.0] * 10, [0.0] * 10) < 0.001
     assert unpaired_permutation_p([0.5] * 10, [0.5] * 10) == 1.0
+    assert unpaired_permutation_p([1.0], [0.0]) == 0.5
 
 
 def test_holm_adjusts_step_down_and_stays_monotone():
