@@ -65,7 +65,9 @@ def paper_chart(report: "PaperReport", out: Path) -> Path:
     measured = [line.measured for line in lines]
     ax.bar([p + 0.2 for p in positions], [100 * v for v in measured], width=0.4, color=COLOURS["measured"],
            yerr=error_bars(measured, [line.ci95 for line in lines]), capsize=4, label="measured, 95% CI")
-    ax.set_xticks(list(positions), [line.suite for line in lines])
+    several_models = len({line.model for line in lines}) > 1
+    ax.set_xticks(list(positions), [f"{line.suite}\n{line.model}" if several_models else line.suite for line in lines],
+                  fontsize=8 if several_models else 10)
     ax.set_ylim(0, 100)
     ax.set_ylabel("pass@1 (%)")
     ax.set_title(f"{report.paper}: measured vs published", fontsize=10)

@@ -148,7 +148,7 @@ def measured_rows(runs: Sequence[SuiteRun], notes: Footnotes) -> list[Row]:
             cell.notes.append(notes.add("Generations imported from elsewhere and graded here; their sampling "
                                         "settings (max tokens, temperature) are unknown."))
         if run.metrics.get("deviations"):
-            cell.notes.append(notes.add(f"{run.suite}, {label}: deviates from the published protocol: "
+            cell.notes.append(notes.add(f"{run.suite}: deviates from the published protocol: "
                                         + "; ".join(run.metrics["deviations"])))
         rows.setdefault(label, Row(label, "measured", {})).cells[run.suite] = cell
     return list(rows.values())
