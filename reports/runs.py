@@ -35,10 +35,6 @@ class SuiteRun:
     disagreements: int | None = None
 
     @property
-    def label(self) -> str:
-        return f"{self.model} ({self.path.name})"
-
-    @property
     def pass_at_1(self) -> float:
         return float(self.metrics["pass@1"])
 
