@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 from harness.backends.base import Request, Sampling, sample_seed
 from harness.errors import HarnessError
-from harness.grading import grade_stream
+from harness.executors import BackendRecipe
+from harness.executors.local import LocalExecutor
 from harness.manifest import base_manifest, now
-from harness.progress import progress
-from harness.rundir import GENERATIONS, GRADES, RunDir, iter_jsonl, sample_key, write_json_atomic
+from harness.rundir import GENERATIONS, RunDir, iter_jsonl, sample_key, write_json_atomic
 from harness.scoring import protocol_deviations, suite_metrics
 from suites.base import Problem, Suite
 
@@ -114,7 +114,9 @@ def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[Suite
     return manifest
 
 
-def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[str], None] = print) -> list[dict]:
+def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[str], None] = print,
+             executor: Any = None) -> list[dict]:
+    executor = executor or LocalExecutor()
     run = RunDir(spec.out)
     manifest = open_run(run, "eval", spec.identity(), spec.plans)
     manifest.update(model={"spec": spec.model}, backend_name=spec.backend)
@@ -127,23 +129,23 @@ def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[st
     todo = sum(len(requests) for _, requests in pending)
     if todo:
         log(f"generating {todo} samples ({len(done)} already in {run.generations_path})")
-        backend = make_backend(spec.backend, spec.model, **spec.backend_options)
-        manifest["backend"] = backend.describe()
-        run.write_manifest(manifest)
-        with run.writer(GENERATIONS) as writer, progress(todo, "generate") as bar:
-            for plan, requests in pending:
-                for generation in backend.generate(requests, plan.sampling):
-                    writer.write(generation.as_record())
-                    bar.update(1)
-        manifest["backend"] = backend.describe()  # what the backend learnt while generating (e.g. server limits)
-        backend.close()
+
+        def record_backend(description: dict[str, Any]) -> None:
+            manifest["backend"] = description
+            run.write_manifest(manifest)
+
+        recipe = BackendRecipe(make_backend, spec.backend, spec.model, spec.backend_options)
+        executor.generate(run, pending, recipe, record_backend)
     else:
         log(f"all {len(done)} samples already generated in {run.generations_path}")
-    return finish(run, manifest, spec.plans, spec.ks, model_name=spec.model)
+    return finish(run, manifest, spec.plans, spec.ks, model_name=spec.model, executor=executor)
 
 
-def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: list[int], model_name: str) -> list[dict]:
-    grade_pending(run, plans, manifest)
+def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: list[int], model_name: str,
+           executor: Any = None) -> list[dict]:
+    executor = executor or LocalExecutor()
+    grade_pending(run, plans, manifest, executor)
+    manifest["sessions"][-1]["executor"] = executor.describe()
     generations = run.generations()
     grades = run.grades()
     metrics = []
@@ -162,23 +164,13 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
     return metrics
 
 
-def grade_pending(run: RunDir, plans: list[SuitePlan], manifest: dict[str, Any]) -> None:
+def grade_pending(run: RunDir, plans: list[SuitePlan], manifest: dict[str, Any], executor: Any = None) -> None:
     graded = {sample_key(record) for record in run.grades()}
     generations = [g for g in run.generations() if sample_key(g) not in graded]
     manifest["grader"] = {plan.suite.name: {"grader": _grader_name(plan), "options": plan.options}
                           for plan in plans}
-    with run.writer(GRADES) as writer:
-        for plan in plans:
-            todo = [g for g in generations if g["suite"] == plan.suite.name]
-            if not todo:
-                continue
-            problems = plan.by_id
-            items = [(g, g["response"], problems[g["problem_id"]].answer) for g in todo]
-            grader = plan.suite.grader(plan.options)
-            with progress(len(items), f"grade {plan.suite.name}") as bar:
-                for generation, verdict in grade_stream(grader, items, plan.suite.verdict_timeout):
-                    writer.write(grade_record(generation, verdict))
-                    bar.update(1)
+    work = [(plan, [g for g in generations if g["suite"] == plan.suite.name]) for plan in plans]
+    (executor or LocalExecutor()).grade(run, work)
 
 
 def _grader_name(plan: SuitePlan) -> str:
@@ -224,7 +216,8 @@ def read_generations(path: Path, plan: SuitePlan) -> list[dict[str, Any]]:
     return records
 
 
-def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], model_name: str | None) -> list[dict]:
+def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], model_name: str | None,
+            executor: Any = None) -> list[dict]:
     from suites.base import sha256_of
 
     records = read_generations(generations_file, plan)
@@ -241,4 +234,4 @@ def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], m
         with run.writer(GENERATIONS) as writer:
             for record in records:
                 writer.write(record)
-    return finish(run, manifest, [plan], ks, model_name or generations_file.stem)
+    return finish(run, manifest, [plan], ks, model_name or generations_file.stem, executor)

@@ -69,3 +69,27 @@ def sampling_overrides(args: argparse.Namespace) -> SamplingOverrides:
             raise HarnessError(f"--{name.replace('_', '-')} {value}: must be >= 1")
     return SamplingOverrides(n=args.n, temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
                              max_tokens=args.max_tokens, seed=args.seed)
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where the work runs (see docs/cluster.md)")
+    group.add_argument("--executor", choices=["local", "ray"], default="local",
+                       help="local (default): this process; ray: shards over a Ray cluster, same results")
+    group.add_argument("--ray-address", help="ray: existing cluster, e.g. 10.0.0.1:6379 or auto (default: start a local one)")
+    group.add_argument("--ray-num-workers", type=int, default=2, help="ray: actors, each with one backend or grader (default 2)")
+    group.add_argument("--ray-cpus-per-worker", type=float, default=1.0, help="ray: CPUs per actor (default 1)")
+    group.add_argument("--ray-gpus-per-worker", type=float, default=0.0, help="ray: GPUs per actor (vllm: >= tensor parallel size)")
+    group.add_argument("--ray-shard-size", type=int, help="ray: samples per shard (default: hf one batch, vllm 512, "
+                       "openai 64, grading 64)")
+
+
+def executor_from_args(args: argparse.Namespace):
+    from harness.executors import make_executor
+
+    ray_flags = {"address": args.ray_address, "num_workers": args.ray_num_workers, "cpus_per_worker": args.ray_cpus_per_worker,
+                 "gpus_per_worker": args.ray_gpus_per_worker, "shard_size": args.ray_shard_size}
+    if args.executor == "local":
+        if args.ray_address is not None or args.ray_shard_size is not None:
+            raise HarnessError("--ray-address/--ray-shard-size: only apply with --executor ray")
+        return make_executor("local")
+    return make_executor("ray", **ray_flags)

@@ -5,7 +5,8 @@ import argparse
 from pathlib import Path
 
 from harness.backends import make_backend
-from harness.cli.common import add_sampling_options, add_suite_options, parse_ks, sampling_overrides, suite_options
+from harness.cli.common import (add_executor_options, add_sampling_options, add_suite_options, executor_from_args,
+                                parse_ks, sampling_overrides, suite_options)
 from harness.display import print_results
 from harness.errors import HarnessError
 from harness.pipeline import EvalSpec, evaluate, plan_suite
@@ -23,6 +24,7 @@ def register(commands) -> None:
         backend.add_argument(flag, **kwargs)
     add_sampling_options(parser)
     add_suite_options(parser)
+    add_executor_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -85,6 +87,7 @@ def run(args) -> int:
     plans = [plan_suite(suite, options, overrides.apply(suite), args.limit, args.data) for suite in suites]
     spec = EvalSpec(plans=plans, model=args.model, backend=args.backend, out=args.out,
                     ks=parse_ks(args.k), backend_options=backend_options(args))
-    metrics = evaluate(spec, make_backend)
+    with executor_from_args(args) as executor:
+        metrics = evaluate(spec, make_backend, executor=executor)
     print_results(metrics, str(args.out))
     return 0

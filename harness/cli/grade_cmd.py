@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli.common import add_suite_options, parse_ks, suite_options
+from harness.cli.common import add_executor_options, add_suite_options, executor_from_args, parse_ks, suite_options
 from harness.display import print_results
 from harness.pipeline import SamplingOverrides, plan_suite, regrade
 from suites import get_suite
@@ -16,6 +16,7 @@ def register(commands) -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--model", help="model name to show in metrics (default: the file name)")
     add_suite_options(parser)
+    add_executor_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -23,6 +24,7 @@ def run(args) -> int:
     suite = get_suite(args.suite)
     options = suite_options(args, [suite])
     plan = plan_suite(suite, options, SamplingOverrides().apply(suite), None, args.data)
-    metrics = regrade(plan, args.generations, args.out, parse_ks(args.k), args.model)
+    with executor_from_args(args) as executor:
+        metrics = regrade(plan, args.generations, args.out, parse_ks(args.k), args.model, executor)
     print_results(metrics, str(args.out))
     return 0

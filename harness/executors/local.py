@@ -1,0 +1,69 @@
+"""`local` executor: one backend in this process, grading in a local process pool (the default).
+
+If a distributed session left results in RUN_DIR/shards/ (a Ray driver that was killed), they
+are taken into the main files first, so switching executors on resume loses and repeats nothing.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from harness.backends.base import Request
+from harness.executors import BackendRecipe
+from harness.executors.shards import GENERATIONS_STAGE, GRADES_STAGE, ShardStore, request_key
+from harness.grading import grade_stream
+from harness.progress import progress
+from harness.rundir import GENERATIONS, GRADES, RunDir, sample_key
+
+GenerationWork = list[tuple[Any, list[Request]]]  # (SuitePlan, its pending requests)
+GradingWork = list[tuple[Any, list[dict[str, Any]]]]  # (SuitePlan, its ungraded generations)
+
+
+class LocalExecutor:
+    name = "local"
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def generate(self, run: RunDir, work: GenerationWork, recipe: BackendRecipe,
+                 record_backend: Callable[[dict[str, Any]], None]) -> None:
+        absorbed = ShardStore(run).assemble(GENERATIONS_STAGE, [request_key(r) for _, requests in work for r in requests])
+        work = [(plan, [r for r in requests if request_key(r) not in absorbed]) for plan, requests in work]
+        todo = sum(len(requests) for _, requests in work)
+        if not todo:
+            return
+        backend = recipe.build()
+        record_backend(backend.describe())
+        with run.writer(GENERATIONS) as writer, progress(todo, "generate") as bar:
+            for plan, requests in work:
+                for generation in backend.generate(requests, plan.sampling):
+                    writer.write(generation.as_record())
+                    bar.update(1)
+        record_backend(backend.describe())  # what the backend learnt while generating (e.g. server limits)
+        backend.close()
+
+    def grade(self, run: RunDir, work: GradingWork) -> None:
+        from harness.pipeline import grade_record
+
+        absorbed = ShardStore(run).assemble(GRADES_STAGE, [sample_key(g) for _, todo in work for g in todo])
+        with run.writer(GRADES) as writer:
+            for plan, todo in work:
+                todo = [g for g in todo if sample_key(g) not in absorbed]
+                if not todo:
+                    continue
+                problems = plan.by_id
+                items = [(g, g["response"], problems[g["problem_id"]].answer) for g in todo]
+                grader = plan.suite.grader(plan.options)
+                with progress(len(items), f"grade {plan.suite.name}") as bar:
+                    for generation, verdict in grade_stream(grader, items, plan.suite.verdict_timeout):
+                        writer.write(grade_record(generation, verdict))
+                        bar.update(1)
+
+    def __enter__(self) -> "LocalExecutor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def create() -> LocalExecutor:
+    return LocalExecutor()

@@ -1,0 +1,143 @@
+"""Shards: the pieces of a run that distributed workers take, and their files under RUN_DIR/shards/.
+
+A shard is a run of whole *units* cut from a suite's canonical work list (all problems x samples
+for generation, the generations file's order for grading). Units exist because of seeding: the hf
+backend seeds each batch with the seed of its first request, and vllm/openai send the samples of
+one problem as one seeded request; a shard made of whole units therefore generates exactly what
+the same requests generate in a local run. Shards are cut from the full list, not from what is
+pending, so the cut does not move when a run resumes.
+
+The shard files are the source of truth while a run is distributed: one flushed JSON line per
+result, written by the driver as results arrive. Assembly appends them to generations.jsonl /
+grades.jsonl in canonical order (so a fresh distributed run is line-for-line a local run); shard
+files are deleted only once everything in them is in the main file.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from harness.backends.base import Request, group_by_problem
+from harness.rundir import JsonlWriter, RunDir, iter_jsonl, cut_partial_last_line, sample_key
+
+SHARDS_DIR = "shards"
+GENERATIONS_STAGE, GRADES_STAGE = "generations", "grades"  # also the main files' stems
+
+Key = tuple[str, str, int]
+
+
+def request_key(request: Request) -> Key:
+    return (request.suite, request.problem_id, request.sample)
+
+
+@dataclass(frozen=True)
+class Shard:
+    stage: str
+    suite: str
+    index: int  # position in the suite's full cut: stable across resumes
+    units: tuple[tuple[Any, ...], ...]  # pending items only, still grouped by unit
+
+    @property
+    def name(self) -> str:
+        return f"{self.stage}-{self.suite}-{self.index:05d}"
+
+    @property
+    def items(self) -> list[Any]:
+        return [item for unit in self.units for item in unit]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.units))
+
+    def without(self, done: set[Key], key_of: Callable[[Any], Key]) -> "Shard":
+        """The same shard with finished items removed (what a re-queued shard still has to do)."""
+        units = tuple(kept for unit in self.units if (kept := tuple(i for i in unit if key_of(i) not in done)))
+        return Shard(self.stage, self.suite, self.index, units)
+
+
+def generation_units(requests: Sequence[Request], backend: str, batch_size: int | None) -> list[list[Request]]:
+    """hf: its batches (consecutive `batch_size` requests); other backends: one problem's samples."""
+    if backend == "hf":
+        from harness.backends.hf import DEFAULT_BATCH_SIZE
+
+        size = batch_size or DEFAULT_BATCH_SIZE
+        return [list(requests[start:start + size]) for start in range(0, len(requests), size)]
+    return group_by_problem(requests)
+
+
+def pack_units(units: Sequence[Sequence[Any]], shard_size: int) -> list[list[Sequence[Any]]]:
+    """Consecutive units, about `shard_size` items per shard; a unit is never split."""
+    shards: list[list[Sequence[Any]]] = []
+    current: list[Sequence[Any]] = []
+    for unit in units:
+        if current and sum(map(len, current)) + len(unit) > shard_size:
+            shards.append(current)
+            current = []
+        current.append(unit)
+    if current:
+        shards.append(current)
+    return shards
+
+
+def cut_shards(stage: str, suite: str, units: Sequence[Sequence[Any]], shard_size: int, pending: set[Key],
+               key_of: Callable[[Any], Key]) -> list[Shard]:
+    """Shards of the full unit list that still hold pending items (finished items dropped)."""
+    shards = []
+    for index, packed in enumerate(pack_units(units, shard_size)):
+        shard = Shard(stage, suite, index, tuple(tuple(unit) for unit in packed))
+        remaining = shard.without({key_of(i) for i in shard.items} - pending, key_of)
+        if len(remaining):
+            shards.append(remaining)
+    return shards
+
+
+class ShardStore:
+    """RUN_DIR/shards/<stage>-<suite>-<index>.jsonl, and assembly into the run's main files."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+        self.path = run.path / SHARDS_DIR
+
+    def files(self, stage: str) -> list[Path]:
+        return sorted(self.path.glob(f"{stage}-*.jsonl")) if self.path.is_dir() else []
+
+    def writer(self, shard: Shard) -> JsonlWriter:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return JsonlWriter(self.path / f"{shard.name}.jsonl")
+
+    def records(self, stage: str) -> dict[Key, dict[str, Any]]:
+        found: dict[Key, dict[str, Any]] = {}
+        for path in self.files(stage):
+            cut_partial_last_line(path)
+            for _, record in iter_jsonl(path):
+                found.setdefault(sample_key(record), record)
+        return found
+
+    def assemble(self, stage: str, order: Iterable[Key]) -> set[Key]:
+        """Append to the main file, in `order`, every shard result it lacks; returns the keys added."""
+        if not self.files(stage):
+            return set()
+        main = self.run.path / f"{stage}.jsonl"
+        present = {sample_key(r) for r in self.run.records(main.name)}
+        available = self.records(stage)
+        added = set()
+        with JsonlWriter(main) as writer:
+            for key in order:
+                if key in available and key not in present and key not in added:
+                    writer.write(available[key])
+                    added.add(key)
+        with open(main, "rb") as handle:  # the main file must be on disk before its shards go
+            os.fsync(handle.fileno())
+        self.clear(stage, present | added)
+        return added
+
+    def clear(self, stage: str, in_main: set[Key]) -> None:
+        """Delete the shard files whose every line is already in the main file."""
+        for path in self.files(stage):
+            if all(sample_key(record) in in_main for _, record in iter_jsonl(path)):
+                path.unlink()
+        if self.path.is_dir() and not self.files(GENERATIONS_STAGE) and not self.files(GRADES_STAGE):
+            for leftover in self.path.iterdir():  # the event log of the workers that made them
+                leftover.unlink()
+            self.path.rmdir()
