@@ -1,0 +1,141 @@
+"""Training configs: one YAML file with a section per stage, validated by pydantic.
+
+Every stage command reads the same file (`harness train sft --config recipe.yaml` runs the `sft`
+section), so a recipe is one reviewable document. Values the VibeThinker paper does not state
+(lambda, G, learning rates, KL, the K of Pass@K) are recorded choices of the config, never claims.
+Unknown keys are errors, so a typo cannot silently fall back to a default.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.errors import HarnessError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TasksConfig(Section):
+    """The generated toy subdomains (harness.training.toy_tasks); sizes are per subdomain."""
+    domains: list[str] = ["algebra", "geometry", "calculus", "statistics"]
+    train: int = Field(64, ge=1)
+    probe: int = Field(8, ge=1)
+    rl: int = Field(32, ge=1)
+    eval: int = Field(16, ge=1)
+    seed: int = 0
+
+
+class SFTConfig(Section):
+    data: str = "toy"  # "toy" or a JSONL file with messages|prompt, completion
+    steps: int = Field(40, ge=1)
+    batch_size: int = Field(8, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    lr: float = Field(5e-5, gt=0)
+    weight_decay: float = 0.0
+    warmup_steps: int = Field(0, ge=0)
+    max_length: int = Field(384, ge=8)
+    save_every: int = Field(10, ge=1)
+    grad_clip: float = 1.0
+    allow_contaminated: bool = False
+
+
+class SamplingConfig(Section):
+    temperature: float = Field(1.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(128, ge=1)
+    batch_size: int = Field(16, ge=1)
+
+
+class ProbeConfig(SamplingConfig):
+    k: int = Field(4, ge=1)
+    n: int = Field(4, ge=1)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _n_at_least_k(self):
+        if self.n < self.k:
+            raise ValueError(f"n = {self.n} < k = {self.k}: unbiased pass@K needs n >= K samples")
+        return self
+
+
+class MergeConfig(Section):
+    checkpoints: list[str] | None = None  # default: the probe's specialists (duplicates kept)
+    weights: list[float] | None = None  # default: uniform 1/N
+
+
+class MGPOConfig(Section):
+    init: str | None = None  # default: the merged model of this recipe
+    data: str = "toy"  # "toy" or a JSONL file with messages|prompt, answer
+    steps: int = Field(12, ge=1)
+    prompts_per_step: int = Field(4, ge=1)
+    group_size: int = Field(4, ge=2)
+    lam: float = Field(0.0, ge=0)  # 0 = GRPO; the paper does not state its value
+    p0: float = Field(0.5, gt=0, lt=1)
+    scale_rewards: Literal["group", "batch", "none"] = "group"
+    adv_eps: float = 1e-6
+    eps_low: float = 0.2
+    eps_high: float = 0.2
+    loss_agg: Literal["seq-mean-token-mean", "token-mean", "seq-mean-token-sum", "dr_grpo"] = "seq-mean-token-mean"
+    beta: float = Field(0.0, ge=0)  # k3 KL weight; 0 = no reference model is loaded
+    mu: int = Field(1, ge=1)  # optimizer updates per rollout batch
+    micro_batch: int = Field(8, ge=1)
+    lr: float = Field(1e-6, gt=0)
+    grad_clip: float = 1.0
+    temperature: float = Field(1.0, gt=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_new_tokens: int = Field(128, ge=1)
+    save_every: int = Field(4, ge=1)
+    rollout: Literal["hf", "vllm"] = "hf"
+    vllm_sync: Literal["load_weights", "rebuild"] = "load_weights"
+    vllm_gpu_memory_utilization: float = 0.3
+    seed: int = 0
+    allow_contaminated: bool = False
+
+
+class EvalConfig(SamplingConfig):
+    n: int = Field(4, ge=1)
+    k: int = Field(1, ge=1)
+    seed: int = 1
+
+
+class TrainConfig(Section):
+    out: str
+    model: str = "smollm2-135m"
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    device: str = "cpu"
+    threads: int | None = None
+    tasks: TasksConfig = TasksConfig()
+    sft: SFTConfig = SFTConfig()
+    probe: ProbeConfig = ProbeConfig()
+    merge: MergeConfig = MergeConfig()
+    mgpo: MGPOConfig = MGPOConfig()
+    eval: EvalConfig = EvalConfig()
+    notes: dict[str, str] = {}  # free text recorded in the report (e.g. what was not exercised)
+
+    def stage_dir(self, stage: str) -> Path:
+        return Path(self.out) / stage
+
+
+def load_config(path: str | Path, out: str | None = None) -> TrainConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise HarnessError(f"--config {path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise HarnessError(f"--config {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise HarnessError(f"--config {path}: expected a mapping of sections at the top level")
+    if out is not None:
+        raw["out"] = out
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise HarnessError(f"{path}: field {field}: {first['msg']}") from None

@@ -1,0 +1,67 @@
+"""Training rows (toy subdomains or JSONL) and the decontamination gate every row passes first.
+
+`decontamination_gate` is the single call site for the check against every evaluation suite:
+SFT and RL data loading both go through `load_rows`, contaminated rows are refused unless the
+config says `allow_contaminated: true`, and the decision is returned for the training manifest.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.training.config import TasksConfig
+from harness.training.toy_tasks import generate_splits
+
+
+def toy_splits(tasks: TasksConfig) -> dict[str, list[dict]]:
+    sizes = {"train": tasks.train, "probe": tasks.probe, "rl": tasks.rl, "eval": tasks.eval}
+    return generate_splits(sizes, tasks.domains, tasks.seed)
+
+
+def read_jsonl_rows(path: Path, required: tuple[str, ...]) -> list[dict]:
+    rows = []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise HarnessError(f"{path}: cannot read training data ({exc.strerror})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise HarnessError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if "messages" not in row and "prompt" in row:
+            row["messages"] = [{"role": "user", "content": row["prompt"]}]
+        missing = [field for field in ("messages",) + required if field not in row]
+        if missing:
+            raise HarnessError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+        row.setdefault("problem_id", f"row-{number - 1}")
+        row.setdefault("domain", "all")
+        rows.append(row)
+    if not rows:
+        raise HarnessError(f"{path}: no training rows")
+    return rows
+
+
+def row_text(row: dict) -> str:
+    prompt = "\n".join(message["content"] for message in row["messages"])
+    return f"{prompt}\n{row.get('completion', '')}".strip()
+
+
+def decontamination_gate(rows: list[dict], allow_contaminated: bool) -> tuple[list[dict], dict[str, Any]]:
+    """(rows kept, decision record for the manifest): 10-gram overlap with every suite (harness.decontam)."""
+    from harness.decontam import filter_rows
+
+    return filter_rows(rows, text_of=row_text, policy="keep" if allow_contaminated else "drop")
+
+
+def load_rows(source: str, split: str, tasks: TasksConfig, required: tuple[str, ...],
+              allow_contaminated: bool) -> tuple[list[dict], dict[str, Any]]:
+    rows = toy_splits(tasks)[split] if source == "toy" else read_jsonl_rows(Path(source), required)
+    kept, decision = decontamination_gate(rows, allow_contaminated)
+    if not kept:
+        raise HarnessError(f"{source}: every training row was refused by the decontamination check")
+    return kept, {"source": source, "split": split if source == "toy" else None, **decision}

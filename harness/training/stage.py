@@ -1,0 +1,62 @@
+"""A stage's output directory: manifest (config, data decisions, versions), JSONL log, done marker.
+
+A stage directory that holds a finished run of the same config is reused (the recipe can be
+re-run); one written from a different config is an error, never silently overwritten.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.manifest import base_manifest, now
+
+
+class StageDir:
+    def __init__(self, path: Path, stage: str, identity: dict[str, Any]):
+        self.path, self.stage, self.identity = Path(path), stage, identity
+        self.manifest_path = self.path / "manifest.json"
+
+    def existing(self) -> dict[str, Any] | None:
+        if not self.manifest_path.is_file():
+            return None
+        manifest = json.loads(self.manifest_path.read_text())
+        if manifest.get("identity") != json.loads(json.dumps(self.identity)):
+            raise HarnessError(f"{self.path}: holds a {self.stage} run of a different config; "
+                               "choose another `out` or delete that directory")
+        return manifest
+
+    def is_finished(self) -> bool:
+        manifest = self.existing()
+        return bool(manifest and manifest.get("finished_at"))
+
+    def start(self, **extra: Any) -> dict[str, Any]:
+        manifest = self.existing() or base_manifest(f"train-{self.stage}", self.identity)
+        manifest.update(extra)
+        manifest.setdefault("sessions", []).append({"started_at": now()})
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.write(manifest)
+        return manifest
+
+    def finish(self, manifest: dict[str, Any], **results: Any) -> None:
+        manifest.update(results)
+        manifest["finished_at"] = now()
+        self.write(manifest)
+
+    def write(self, manifest: dict[str, Any]) -> None:
+        staging = self.manifest_path.with_suffix(".json.tmp")
+        staging.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        os.replace(staging, self.manifest_path)
+
+    def log(self, record: dict[str, Any], name: str = "log.jsonl") -> None:
+        with open(self.path / name, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
