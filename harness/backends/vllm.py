@@ -1,0 +1,141 @@
+"""`vllm` backend: the offline engine (`vllm.LLM`) on one or more CUDA GPUs.
+
+- vLLM is imported only when this backend is built; without it the error says how to install it.
+- Prompts: the same `render_prompt` as the `hf` backend, tokenised here without extra special
+  tokens (the template already holds them) and given to vLLM as token ids, so both backends feed
+  the model identical tokens.
+- Requests: the pending samples of one problem are one vLLM request, `SamplingParams(n=<pending>,
+  seed=<seed of the first pending sample>)`; every generation records that request seed. Problems
+  go to the engine in batches of `batch_size` samples and each batch is written as soon as it
+  returns, so a crash loses at most one batch and the re-run resumes after it.
+- Engine: `engine="v0"|"v1"` sets VLLM_USE_V1 before vLLM is imported (the VibeThinker authors
+  used vllm 0.10.1 with V0 and report ~2 LiveCodeBench points lower with V1); describe() records
+  the engine actually in use, the vLLM version, the GPUs and the engine settings.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterator, Sequence
+
+from harness.backends.base import Generation, Request, Sampling, group_by_problem
+from harness.backends.prompts import chat_template_sha256, render_prompt
+from harness.errors import HarnessError
+from harness.models import loadable_path, resolve_model
+
+DEFAULT_BATCH_SIZE = 512  # samples per engine call: large enough to keep a GPU busy
+
+
+def import_vllm(engine: str | None = None):
+    if engine is not None:
+        os.environ["VLLM_USE_V1"] = "1" if engine == "v1" else "0"
+    try:
+        import vllm
+    except ImportError:
+        raise HarnessError("--backend vllm: vLLM is not installed; on a CUDA machine run "
+                           "`pip install 'ssp-harness[vllm]'` (CPU machines: use --backend hf or openai)") from None
+    return vllm
+
+
+def engine_in_use(vllm_module: Any) -> str:
+    """v0 or v1, from vLLM's own switch (releases without the switch have only V1)."""
+    envs = getattr(vllm_module, "envs", None)
+    use_v1 = getattr(envs, "VLLM_USE_V1", True) if envs is not None else True
+    return "v1" if use_v1 else "v0"
+
+
+def sampling_kwargs(group: Sequence[Request], sampling: Sampling) -> dict[str, Any]:
+    """SamplingParams arguments for one problem's pending samples."""
+    return {"n": len(group), "temperature": sampling.temperature, "top_p": sampling.top_p,
+            "top_k": sampling.top_k, "max_tokens": sampling.max_tokens, "seed": group[0].seed}
+
+
+def prompt_token_ids(tokenizer: Any, messages: Sequence[dict[str, str]]) -> list[int]:
+    return tokenizer(render_prompt(tokenizer, messages), add_special_tokens=False)["input_ids"]
+
+
+def batches(groups: list[list[Request]], batch_size: int) -> Iterator[list[list[Request]]]:
+    """Whole problems per batch, about `batch_size` samples each (a problem is never split)."""
+    batch: list[list[Request]] = []
+    for group in groups:
+        if batch and sum(map(len, batch)) + len(group) > batch_size:
+            yield batch
+            batch = []
+        batch.append(group)
+    if batch:
+        yield batch
+
+
+def to_generations(group: Sequence[Request], output: Any) -> list[Generation]:
+    """One vLLM RequestOutput (n CompletionOutputs) -> the group's generations, in sample order."""
+    completions = sorted(output.outputs, key=lambda completion: completion.index)
+    if len(completions) != len(group):
+        raise HarnessError(f"vllm returned {len(completions)} samples for {group[0].problem_id}, "
+                           f"asked {len(group)}")
+    return [Generation(request.suite, request.problem_id, request.sample, completion.text,
+                       completion.finish_reason, len(completion.token_ids), group[0].seed)
+            for request, completion in zip(group, completions)]
+
+
+class VLLMBackend:
+    name = "vllm"
+
+    def __init__(self, model: str, batch_size: int = DEFAULT_BATCH_SIZE, tensor_parallel_size: int = 1,
+                 max_model_len: int | None = None, gpu_memory_utilization: float = 0.9,
+                 dtype: str = "auto", engine: str | None = None,
+                 make_llm: Callable[..., Any] | None = None):
+        self.vllm = import_vllm(engine)
+        if engine == "v0" and engine_in_use(self.vllm) != "v0":
+            raise HarnessError(f"--vllm-engine v0: vLLM {self.vllm.__version__} has no V0 engine "
+                               "(the report used vllm==0.10.1)")
+        self.spec = resolve_model(model)
+        self.batch_size = batch_size
+        self.settings = {"tensor_parallel_size": tensor_parallel_size, "max_model_len": max_model_len,
+                         "gpu_memory_utilization": gpu_memory_utilization, "dtype": dtype}
+        self.load_path = loadable_path(self.spec)
+        engine_args = {k: v for k, v in self.settings.items() if v is not None}
+        self.llm = (make_llm or self.vllm.LLM)(model=self.load_path, **engine_args)
+        self.tokenizer = self.llm.get_tokenizer()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "vllm": self.vllm.__version__,
+            "engine": engine_in_use(self.vllm),
+            "model": {"spec": self.spec.spec, "kind": self.spec.kind, "source": self.spec.path,
+                      "sha256": self.spec.sha256, "loaded_from": self.load_path},
+            "engine_settings": self.settings | {"max_model_len_effective": self._max_model_len()},
+            "gpus": gpu_names(self.settings["tensor_parallel_size"]),
+            "chat_template_sha256": chat_template_sha256(self.tokenizer),
+            "batch_size": self.batch_size,
+            "seeding": "SamplingParams(n=pending samples of a problem, seed=seed of the first one)",
+        }
+
+    def _max_model_len(self) -> int | None:
+        try:
+            return int(self.llm.llm_engine.model_config.max_model_len)
+        except (AttributeError, TypeError, ValueError):
+            return None
+
+    def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[Generation]:
+        for batch in batches(group_by_problem(requests), self.batch_size):
+            prompts = [{"prompt_token_ids": prompt_token_ids(self.tokenizer, group[0].messages)} for group in batch]
+            params = [self.vllm.SamplingParams(**sampling_kwargs(group, sampling)) for group in batch]
+            outputs = self.llm.generate(prompts, params, use_tqdm=False)
+            for group, output in zip(batch, outputs):
+                yield from to_generations(group, output)
+
+    def close(self) -> None:
+        self.llm = None
+
+
+def gpu_names(count: int) -> list[str]:
+    try:
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(min(count, torch.cuda.device_count()))]
+    except (ImportError, RuntimeError, AssertionError):
+        return []
+
+
+def create(model: str, **options) -> VLLMBackend:
+    return VLLMBackend(model, **{k: v for k, v in options.items() if v is not None})
