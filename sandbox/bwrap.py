@@ -26,8 +26,9 @@ HOST_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin")
 class BwrapWorker(ProcessWorker):
     def __init__(self, limits: Limits, rootfs: Path | None):
         drop_privileges = os.geteuid() == 0 and rootfs is not None
+        # bwrap's own init (pid 1 inside) keeps the environment it was started with: give it none
         super().__init__(argv(rootfs, drop_privileges), "bwrap", "/tmp",
-                         session_rlimits(limits, count_processes=drop_privileges))
+                         session_rlimits(limits, count_processes=drop_privileges), env={"PATH": "/usr/bin:/bin"})
 
 
 def argv(rootfs: Path | None, drop_privileges: bool) -> list[str]:
@@ -44,7 +45,8 @@ def argv(rootfs: Path | None, drop_privileges: bool) -> list[str]:
     return [*drop, "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             *inner, *root, "--size", str(64 << 20), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
             "--chdir", "/tmp", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "OMP_NUM_THREADS", "1",
-            "--setenv", "PYTHONHASHSEED", "0", "--setenv", "LANG", "C.UTF-8", python, "-I", "-c", ZYGOTE]
+            "--setenv", "PYTHONHASHSEED", "0", "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "SSP_ZYGOTE_COUNT_STRAYS", "1", python, "-I", "-c", ZYGOTE]
 
 
 class BwrapBackend:

@@ -22,7 +22,7 @@ from sandbox.session import ZYGOTE, SessionPool, ZygoteSession
 
 LABEL = "ssp.sandbox"
 BASELINE_PIDS = 3  # tini + sleep + the zygote
-ENV = {"OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+ENV = {"SSP_ZYGOTE_COUNT_STRAYS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
 
 
 def client(timeout: int = 3600):

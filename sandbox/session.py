@@ -66,6 +66,8 @@ class ZygoteSession:
         finally:
             timer.cancel()
         self.runs += 1
+        if reply.get("strays"):
+            self.alive = False  # something outlived its run: this sandbox is retired, and with it the stray
         return RunResult(self.backend, reply["exit_code"], base64.b64decode(reply["stdout"]),
                          base64.b64decode(reply["stderr"]), reply["duration_s"], timed_out=reply["timed_out"],
                          truncated=reply["truncated"])

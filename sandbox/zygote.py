@@ -7,7 +7,8 @@ warm parent). So each backend keeps one of these running inside its sandbox and 
 Protocol over stdin/stdout (binary, big-endian 4-byte lengths):
   request  = len + JSON {"program_len", "stdin_len", "wall_s", "memory_mb", "file_size_mb",
              "output_bytes", "wipe": dir or null} + program bytes + stdin bytes
-  response = len + JSON {"exit_code", "timed_out", "duration_s", "stdout", "stderr" (base64), "truncated"}
+  response = len + JSON {"exit_code", "timed_out", "duration_s", "stdout", "stderr" (base64), "truncated",
+             "strays": processes left behind (with SSP_ZYGOTE_COUNT_STRAYS set, in a pid namespace)}
 The child gets a new session (so the whole process group is killed after every run), fd 0 = its
 stdin bytes, fd 1/2 = pipes back here, rlimits, and runs the program as __main__.
 Stdlib only: it runs under the sandbox image's python3.
@@ -82,7 +83,11 @@ def child(header, program, data, out_w, err_w):
     os._exit(code)
 
 
-def run_one(header, program, data):
+def pids():
+    return {int(name) for name in os.listdir("/proc") if name.isdigit()}
+
+
+def run_one(header, program, data, baseline):
     if header.get("wipe"):
         wipe(header["wipe"])
     out_r, out_w = os.pipe()
@@ -127,8 +132,9 @@ def run_one(header, program, data):
     for fd in (out_r, err_r):
         os.close(fd)
     exit_code = os.waitstatus_to_exitcode(status)
+    strays = len(pids() - baseline) if baseline is not None else 0  # e.g. a daemonized grandchild
     return {"exit_code": None if timed_out else (128 - exit_code if exit_code < 0 else exit_code),
-            "timed_out": timed_out, "duration_s": duration, "truncated": truncated,
+            "timed_out": timed_out, "strays": strays, "duration_s": duration, "truncated": truncated,
             "stdout": base64.b64encode(bytes(captured[out_r])).decode(),
             "stderr": base64.b64encode(bytes(captured[err_r])).decode()}
 
@@ -146,6 +152,8 @@ def serve():
         except ImportError:
             pass
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    # in a private pid namespace, every process present now belongs to the sandbox's plumbing
+    baseline = pids() if os.environ.get("SSP_ZYGOTE_COUNT_STRAYS") else None
     replies.write(b"ready\n")
     replies.flush()
     while True:
@@ -156,7 +164,7 @@ def serve():
         header = json.loads(read_exactly(requests, size))
         program = read_exactly(requests, header["program_len"]).decode("utf-8")
         data = read_exactly(requests, header["stdin_len"])
-        body = json.dumps(run_one(header, program, data)).encode()
+        body = json.dumps(run_one(header, program, data, baseline)).encode()
         replies.write(struct.pack(">I", len(body)) + body)
         replies.flush()
 
