@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "harness.cli.report_cmd",
     "harness.cli.gate_cmd",
     "harness.cli.sandbox_cmd",
+    "harness.cli.train_cmd",
 ]
 
 
