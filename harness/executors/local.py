@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from harness.backends.base import Request
 from harness.executors import BackendRecipe
-from harness.executors.shards import GENERATIONS_STAGE, GRADES_STAGE, ShardStore, request_key
+from harness.executors.shards import GENERATIONS_STAGE, GRADES_STAGE, ShardStore, item_key
 from harness.grading import grade_stream
 from harness.progress import progress
 from harness.rundir import GENERATIONS, GRADES, RunDir, sample_key
@@ -26,8 +26,8 @@ class LocalExecutor:
 
     def generate(self, run: RunDir, work: GenerationWork, recipe: BackendRecipe,
                  record_backend: Callable[[dict[str, Any]], None]) -> None:
-        absorbed = ShardStore(run).assemble(GENERATIONS_STAGE, [request_key(r) for _, requests in work for r in requests])
-        work = [(plan, [r for r in requests if request_key(r) not in absorbed]) for plan, requests in work]
+        absorbed = ShardStore(run).assemble(GENERATIONS_STAGE, [item_key(r) for _, requests in work for r in requests])
+        work = [(plan, [r for r in requests if item_key(r) not in absorbed]) for plan, requests in work]
         todo = sum(len(requests) for _, requests in work)
         if not todo:
             return

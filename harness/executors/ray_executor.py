@@ -25,7 +25,7 @@ from harness.errors import HarnessError
 from harness.executors import BackendRecipe
 from harness.executors.local import GenerationWork, GradingWork
 from harness.executors.shards import (GENERATIONS_STAGE, GRADES_STAGE, Key, Shard, ShardStore, cut_shards,
-                                      generation_units, request_key)
+                                      generation_units, item_key)
 from harness.progress import progress
 from harness.rundir import JsonlWriter, RunDir, sample_key
 
@@ -128,24 +128,27 @@ class RayExecutor:
         for plan, pending in work:
             units = generation_units(plan.requests(), recipe.name, recipe.options.get("batch_size"))
             shards += cut_shards(GENERATIONS_STAGE, plan.suite.name, units, size,
-                                 {request_key(r) for r in pending} - in_shards, request_key)
+                                 {item_key(r) for r in pending} - in_shards)
             sampling[plan.suite.name] = plan.sampling
-        order = [request_key(r) for _, pending in work for r in pending]
+        order = [item_key(r) for _, pending in work for r in pending]
         if shards:
             self.log(f"ray: {len(in_shards & set(order))} samples already in {store.path}; "
                      f"{sum(map(len, shards))} to generate in {len(shards)} shards")
             self.connect()
             from harness.executors.ray_workers import GenerationWorker
 
-            per_call = recipe.name == "hf"  # one backend call per hf batch keeps its seeding aligned
+            whole_batches = recipe.name == "hf"
 
             def submit(actor, shard: Shard):
-                calls = [list(unit) for unit in shard.units] if per_call else [shard.items]
-                return actor.generate.options(num_returns="streaming").remote(calls, sampling[shard.suite])
+                # hf seeds a batch with its first request's seed: one call per whole batch, even a batch
+                # a dead worker had half written (its finished samples are regenerated and dropped)
+                calls = [list(unit) for unit in shard.started_units] if whole_batches else [shard.items]
+                return actor.generate.options(num_returns="streaming").remote(calls, sampling[shard.suite],
+                                                                             set(shard.done))
 
             pool = self._pool(GenerationWorker, (recipe,), {"num_gpus": self.gpus}, len(shards))
             record_backend(self._start(pool)[0]["backend"])
-            self._run(GENERATIONS_STAGE, store, shards, pool, submit, request_key,
+            self._run(GENERATIONS_STAGE, store, shards, pool, submit,
                       lambda: self._new_slot(GenerationWorker, (recipe,), {"num_gpus": self.gpus}))
         self._assemble(store, GENERATIONS_STAGE, order)
 
@@ -167,7 +170,7 @@ class RayExecutor:
             name = plan.suite.name
             units = [[_slim(g)] for g in generations if g["suite"] == name]
             shards += cut_shards(GRADES_STAGE, name, units, self.shard_size or DEFAULT_GRADE_SHARD,
-                                 {sample_key(g) for g in todo} - in_shards, sample_key)
+                                 {sample_key(g) for g in todo} - in_shards)
             plans[name] = plan
         order = [sample_key(g) for _, todo in work for g in todo]
         if shards:
@@ -186,7 +189,7 @@ class RayExecutor:
             processes = max(1, int(self.cpus))
             pool = self._pool(GradingWorker, (processes,), {}, len(shards))
             self._start(pool)
-            self._run(GRADES_STAGE, store, shards, pool, submit, sample_key,
+            self._run(GRADES_STAGE, store, shards, pool, submit,
                       lambda: self._new_slot(GradingWorker, (processes,), {}))
         self._assemble(store, GRADES_STAGE, order)
 
@@ -220,7 +223,7 @@ class RayExecutor:
         return [slot.info for slot in pool]
 
     def _run(self, stage: str, store: ShardStore, shards: list[Shard], pool: list[Slot], submit,
-             key_of: Callable[[Any], Key], new_slot: Callable[[], Slot]) -> None:
+             new_slot: Callable[[], Slot]) -> None:
         import ray
         from ray.exceptions import RayActorError, WorkerCrashedError
 
@@ -249,7 +252,7 @@ class RayExecutor:
                     except StopIteration:
                         del running[stream]
                         writers.pop(shard.name).close()
-                        if len(shard.without(finished, key_of)):
+                        if len(shard.without(finished)):
                             raise HarnessError(f"ray worker {slot.index} ended {shard.name} without finishing it")
                         done += 1
                         bar.set_postfix_str(f"shards {done}/{total}")
@@ -259,7 +262,7 @@ class RayExecutor:
                     except (RayActorError, WorkerCrashedError) as exc:
                         del running[stream]
                         writers.pop(shard.name).close()
-                        left = shard.without(finished, key_of)
+                        left = shard.without(finished)
                         attempts[shard.name] = attempts.get(shard.name, 0) + 1
                         death = {"shard": shard.name, "worker": slot.index, "pid": (slot.info or {}).get("pid"),
                                  "unfinished": len(left), "error": str(exc).splitlines()[0][:200]}
@@ -277,7 +280,7 @@ class RayExecutor:
                     except ray.exceptions.RayTaskError as exc:
                         raise HarnessError(_task_error(exc, f"ray worker {slot.index}")) from None
                     writers[shard.name].write(record)
-                    finished.add(key_of(record))
+                    finished.add(item_key(record))
                     bar.update(1)
                 live = {id(slot): slot for slot, _ in running.values()} | {id(slot): slot for slot in idle}
                 report.workers += [self._final_info(slot) for slot in live.values()]

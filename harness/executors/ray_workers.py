@@ -44,12 +44,14 @@ class GenerationWorker:
     def describe_backend(self) -> dict[str, Any]:
         return self._backend().describe()
 
-    def generate(self, calls: Sequence[Sequence[Request]], sampling: Sampling) -> Iterator[dict[str, Any]]:
-        """One backend call per element of `calls` (the driver keeps hf batches whole this way)."""
+    def generate(self, calls: Sequence[Sequence[Request]], sampling: Sampling,
+                 skip: set[tuple[str, str, int]] = frozenset()) -> Iterator[dict[str, Any]]:
+        """One backend call per element of `calls`; samples in `skip` are already written elsewhere."""
         backend = self._backend()
         for requests in calls:
             for generation in backend.generate(list(requests), sampling):
-                yield generation.as_record()
+                if (generation.suite, generation.problem_id, generation.sample) not in skip:
+                    yield generation.as_record()
 
 
 class GradingWorker:

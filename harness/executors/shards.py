@@ -15,9 +15,10 @@ files are deleted only once everything in them is in the main file.
 from __future__ import annotations
 
 import os
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from harness.backends.base import Request, group_by_problem
 from harness.rundir import JsonlWriter, RunDir, iter_jsonl, cut_partial_last_line, sample_key
@@ -28,8 +29,9 @@ GENERATIONS_STAGE, GRADES_STAGE = "generations", "grades"  # also the main files
 Key = tuple[str, str, int]
 
 
-def request_key(request: Request) -> Key:
-    return (request.suite, request.problem_id, request.sample)
+def item_key(item: Request | dict[str, Any]) -> Key:
+    """The sample a work item (a Request) or a result (a generation or grade record) is about."""
+    return sample_key(item) if isinstance(item, dict) else (item.suite, item.problem_id, item.sample)
 
 
 @dataclass(frozen=True)
@@ -37,23 +39,34 @@ class Shard:
     stage: str
     suite: str
     index: int  # position in the suite's full cut: stable across resumes
-    units: tuple[tuple[Any, ...], ...]  # pending items only, still grouped by unit
+    units: tuple[tuple[Any, ...], ...]  # whole units, as cut
+    done: frozenset[Key] = frozenset()  # items already written (by an earlier session or a dead worker)
 
     @property
     def name(self) -> str:
         return f"{self.stage}-{self.suite}-{self.index:05d}"
 
     @property
+    def pending_units(self) -> list[tuple[Any, ...]]:
+        return [kept for unit in self.units if (kept := tuple(i for i in unit if item_key(i) not in self.done))]
+
+    @property
     def items(self) -> list[Any]:
-        return [item for unit in self.units for item in unit]
+        """What is still to do."""
+        return [item for unit in self.pending_units for item in unit]
+
+    @property
+    def started_units(self) -> list[tuple[Any, ...]]:
+        """Whole units that still hold pending items (an hf batch is regenerated whole to keep its seed)."""
+        return [unit for unit in self.units if any(item_key(i) not in self.done for i in unit)]
 
     def __len__(self) -> int:
-        return sum(map(len, self.units))
+        return len(self.items)
 
-    def without(self, done: set[Key], key_of: Callable[[Any], Key]) -> "Shard":
-        """The same shard with finished items removed (what a re-queued shard still has to do)."""
-        units = tuple(kept for unit in self.units if (kept := tuple(i for i in unit if key_of(i) not in done)))
-        return Shard(self.stage, self.suite, self.index, units)
+    def without(self, done: set[Key]) -> "Shard":
+        """The same shard minus finished items (what a re-queued shard still has to do)."""
+        mine = {item_key(i) for unit in self.units for i in unit}
+        return dataclasses.replace(self, done=self.done | (mine & done))
 
 
 def generation_units(requests: Sequence[Request], backend: str, batch_size: int | None) -> list[list[Request]]:
@@ -80,13 +93,13 @@ def pack_units(units: Sequence[Sequence[Any]], shard_size: int) -> list[list[Seq
     return shards
 
 
-def cut_shards(stage: str, suite: str, units: Sequence[Sequence[Any]], shard_size: int, pending: set[Key],
-               key_of: Callable[[Any], Key]) -> list[Shard]:
+def cut_shards(stage: str, suite: str, units: Sequence[Sequence[Any]], shard_size: int,
+               pending: set[Key]) -> list[Shard]:
     """Shards of the full unit list that still hold pending items (finished items dropped)."""
     shards = []
     for index, packed in enumerate(pack_units(units, shard_size)):
         shard = Shard(stage, suite, index, tuple(tuple(unit) for unit in packed))
-        remaining = shard.without({key_of(i) for i in shard.items} - pending, key_of)
+        remaining = shard.without({item_key(i) for unit in shard.units for i in unit} - pending)
         if len(remaining):
             shards.append(remaining)
     return shards
