@@ -1,0 +1,84 @@
+"""How work is cut into shards and put back together (no Ray needed)."""
+import json
+
+from harness.backends.base import Request
+from harness.executors.shards import Shard, ShardStore, cut_shards, generation_units, item_key, pack_units
+from harness.rundir import RunDir
+
+
+def requests(problems=3, n=2, suite="aime24"):
+    return [Request(suite, f"p{p}", s, ({"role": "user", "content": f"q{p}"},), 1000 * p + s)
+            for p in range(problems) for s in range(n)]
+
+
+def keys(items):
+    return [item_key(i) for i in items]
+
+
+def test_hf_units_are_its_batches_and_other_backends_units_are_problems():
+    work = requests(problems=3, n=2)
+    assert [len(u) for u in generation_units(work, "hf", 4)] == [4, 2]
+    assert [keys(u) for u in generation_units(work, "vllm", None)] == [keys(work[0:2]), keys(work[2:4]), keys(work[4:6])]
+
+
+def test_packing_never_splits_a_unit_and_keeps_the_order():
+    units = [[1, 2], [3, 4, 5], [6], [7, 8]]
+    assert pack_units(units, 4) == [[[1, 2]], [[3, 4, 5], [6]], [[7, 8]]]
+    assert pack_units(units, 100) == [units]
+    assert pack_units(units, 1) == [[u] for u in units]
+
+
+def test_shards_are_cut_from_the_full_list_so_resuming_does_not_move_them():
+    work = requests(problems=4, n=2)
+    units = generation_units(work, "hf", 2)
+    fresh = cut_shards("generations", "aime24", units, 4, set(keys(work)))
+    assert [(s.index, len(s)) for s in fresh] == [(0, 4), (1, 4)]
+    # the first shard finished and one sample of the second batch of shard 1 was written
+    pending = set(keys(work[5:6] + work[6:8]))
+    resumed = cut_shards("generations", "aime24", units, 4, pending)
+    assert [s.index for s in resumed] == [1]
+    shard = resumed[0]
+    assert keys(shard.items) == keys(work[5:8])
+    # the half-written batch is regenerated whole so its seed is the one a local run uses
+    assert [keys(u) for u in shard.started_units] == [keys(work[4:6]), keys(work[6:8])]
+    assert shard.done == {item_key(work[4])}
+
+
+def test_without_removes_only_this_shards_items():
+    work = requests(problems=2, n=2)
+    shard = Shard("generations", "aime24", 0, (tuple(work[:2]),))
+    left = shard.without({item_key(work[0]), item_key(work[3])})
+    assert keys(left.items) == keys(work[1:2]) and len(left) == 1
+
+
+def record(problem, sample, text="x"):
+    return {"suite": "aime24", "problem_id": problem, "sample": sample, "response": text}
+
+
+def test_assembly_appends_in_canonical_order_and_removes_shards(tmp_path):
+    run = RunDir(tmp_path)
+    store = ShardStore(run)
+    order = [("aime24", p, s) for p in ("a", "b") for s in (0, 1)]
+    (tmp_path / "generations.jsonl").write_text(json.dumps(record("a", 0, "kept")) + "\n")
+    store.path.mkdir()
+    (store.path / "generations-aime24-00001.jsonl").write_text(
+        json.dumps(record("b", 1)) + "\n" + json.dumps(record("b", 0)) + "\n")
+    (store.path / "generations-aime24-00000.jsonl").write_text(
+        json.dumps(record("a", 1)) + "\n" + json.dumps(record("a", 0, "duplicate")) + "\n" + '{"suite": "aim')
+    (store.path / "events.jsonl").write_text("{}\n")
+    added = store.assemble("generations", order)
+    assert added == set(order[1:])
+    lines = [json.loads(line) for line in (tmp_path / "generations.jsonl").read_text().splitlines()]
+    assert [(r["problem_id"], r["sample"]) for r in lines] == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+    assert lines[0]["response"] == "kept"  # nothing already in the main file is rewritten
+    assert not store.path.exists()
+
+
+def test_shard_files_with_results_missing_from_the_main_file_are_kept(tmp_path):
+    run = RunDir(tmp_path)
+    store = ShardStore(run)
+    store.path.mkdir()
+    (store.path / "grades-aime24-00000.jsonl").write_text(json.dumps(record("z", 0)) + "\n")
+    assert store.assemble("grades", [("aime24", "a", 0)]) == set()
+    assert (store.path / "grades-aime24-00000.jsonl").exists()
+    assert set(store.records("grades")) == {("aime24", "z", 0)}
