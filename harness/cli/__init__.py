@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "harness.cli.gate_cmd",
     "harness.cli.sandbox_cmd",
     "harness.cli.train_cmd",
+    "harness.cli.lmeval_cmd",
 ]
 
 
