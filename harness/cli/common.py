@@ -80,7 +80,7 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ray-cpus-per-worker", type=float, default=1.0, help="ray: CPUs per actor (default 1)")
     group.add_argument("--ray-gpus-per-worker", type=float, default=0.0, help="ray: GPUs per actor (vllm: >= tensor parallel size)")
     group.add_argument("--ray-shard-size", type=int, help="ray: samples per shard (default: hf one batch, vllm 512, "
-                       "openai 64, grading 64)")
+                       "openai 64, grading 256)")
 
 
 def executor_from_args(args: argparse.Namespace):

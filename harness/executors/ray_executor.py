@@ -29,7 +29,7 @@ from harness.executors.shards import (GENERATIONS_STAGE, GRADES_STAGE, Key, Shar
 from harness.progress import progress
 from harness.rundir import JsonlWriter, RunDir, sample_key
 
-DEFAULT_GRADE_SHARD = 64
+DEFAULT_GRADE_SHARD = 256  # each grading shard starts a fresh local process pool on its worker: keep them few
 DEFAULT_GENERATE_SHARD = {"vllm": 512, "openai": 64}  # hf: one batch per shard
 MAX_ATTEMPTS = 3  # a shard that kills this many workers is a bug or an OOM, not bad luck
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "HF_HOME", "HF_ENDPOINT", "SSP_HARNESS_CACHE", "SSP_HARNESS_SANDBOX_DIR",
