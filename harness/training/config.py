@@ -108,7 +108,7 @@ class TrainConfig(Section):
     model: str = "smollm2-135m"
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     device: str = "cpu"
-    threads: int | None = None
+    threads: int | None = None  # torch threads; 1 is much faster for generation on a loaded shared CPU
     tasks: TasksConfig = TasksConfig()
     sft: SFTConfig = SFTConfig()
     probe: ProbeConfig = ProbeConfig()

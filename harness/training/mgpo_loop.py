@@ -47,14 +47,17 @@ def global_normalizer(batch: RolloutBatch, mode: str) -> float:
 
 
 def mgpo_update(model, optimizer, batch: RolloutBatch, advantages: torch.Tensor, settings: UpdateSettings,
-                ref_model=None) -> dict[str, float]:
-    """mu optimizer steps on one rollout batch; returns loss, clip fraction, entropy, KL, grad norm."""
+                ref_model=None, old_logp: torch.Tensor | None = None) -> dict[str, float]:
+    """mu optimizer steps on one rollout batch; returns loss, clip fraction, entropy, KL, grad norm.
+
+    `old_logp` (B, T) overrides the behaviour log-probs (e.g. a sampler's own, or a benchmark's fixed ones).
+    """
     total = batch.completion_ids.shape[0]
     chunks = [slice(start, min(start + settings.micro_batch, total)) for start in range(0, total, settings.micro_batch)]
     normalizer = global_normalizer(batch, settings.loss_agg)
-    old_all = ref_all = None
+    old_all, ref_all = old_logp, None
     with torch.no_grad():
-        if settings.mu > 1:
+        if settings.mu > 1 and old_all is None:
             old_all = torch.cat([rows_logprobs(model, batch, rows, settings.temperature) for rows in chunks])
         if settings.beta > 0:  # the reference model is only touched when the KL term is on
             ref_all = torch.cat([rows_logprobs(ref_model, batch, rows, settings.temperature) for rows in chunks])

@@ -11,6 +11,7 @@ from harness.errors import HarnessError
 from harness.training.config import TrainConfig
 from harness.training.data import toy_splits
 from harness.training.merge import merge_checkpoints
+from harness.training.modeling import set_threads
 from harness.training.probe import TIE_BREAK, pass_table, plot_pass_at_k, sample_models, select_specialists
 from harness.training.sft import checkpoint_dirs
 from harness.training.stage import StageDir
@@ -41,6 +42,7 @@ def run_probe(config: TrainConfig, make_backend=None) -> Path:
     if stage.is_finished():
         return stage.path
     manifest = stage.start()
+    set_threads(config.threads)
     problems = toy_splits(config.tasks)["probe"]
     sampling = Sampling(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed)
     samples = sample_models(checkpoints, problems, cfg.n, sampling,
@@ -98,6 +100,7 @@ def run_eval(config: TrainConfig, make_backend=None) -> Path:
     if stage.is_finished():
         return stage.path
     manifest = stage.start()
+    set_threads(config.threads)
     problems = toy_splits(config.tasks)["eval"]
     sampling = Sampling(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed)
     samples = sample_models(models, problems, cfg.n, sampling, make_backend or hf_factory(config, cfg.batch_size), "eval")

@@ -1,0 +1,120 @@
+"""The whole recipe end to end on the embedded SmolLM2-135M (tiny sizes): mechanics, not accuracy."""
+import json
+
+import pytest
+import yaml
+
+from conftest import run_harness
+
+TINY = {
+    "model": "smollm2-135m", "threads": 1,
+    "tasks": {"train": 4, "probe": 1, "rl": 2, "eval": 1},
+    "sft": {"steps": 2, "batch_size": 2, "save_every": 1, "lr": 5.0e-5},
+    "probe": {"n": 2, "k": 2, "max_tokens": 24},
+    "mgpo": {"steps": 2, "prompts_per_step": 2, "group_size": 2, "lam": 1.0, "max_new_tokens": 24,
+             "save_every": 1, "lr": 1.0e-6},
+    "eval": {"n": 1, "max_tokens": 24},
+}
+LOG_KEYS = {"reward_mean", "frac_zero_std", "w_mean", "w_std", "clip_fraction", "entropy", "response_len_mean",
+            "response_len_max", "truncation_rate", "grad_norm", "loss"}
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recipe")
+    config = root / "tiny.yaml"
+    config.write_text(yaml.safe_dump({**TINY, "out": str(root / "out")}))
+    result = run_harness("train", "recipe", "--config", str(config), timeout=3600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return root / "out", config
+
+
+@pytest.mark.slow
+def test_recipe_writes_every_stage_and_one_report(recipe):
+    out, _ = recipe
+    sft = json.loads((out / "sft" / "manifest.json").read_text())
+    assert sft["finished_at"] and sft["decontamination"]["policy"] == "drop"
+    assert sft["decontamination"]["rows_checked"] == 16
+    assert sorted(p.name for p in (out / "sft" / "checkpoints").iterdir()) == ["step-000001", "step-000002"]
+    probe = (out / "probe" / "pass_at_k.csv").read_text().splitlines()
+    assert probe[0] == "model,step,domain,problems,n,pass@1,pass@2" and len(probe) == 1 + 2 * 4
+    assert (out / "probe" / "pass_at_k.png").stat().st_size > 1000
+    selection = json.loads((out / "probe" / "selection.json").read_text())
+    assert set(selection["specialists"]) == {"algebra", "geometry", "calculus", "statistics"}
+    assert len(selection["merge_list"]) == 4
+    merge = json.loads((out / "merge" / "manifest.json").read_text())["merge"]
+    assert sum(merge["weights"]) == pytest.approx(1.0) and merge["tied_embeddings"]
+    log = [json.loads(line) for line in (out / "mgpo" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2] and LOG_KEYS <= set(log[0])
+    assert all(0.25 <= r["w_mean"] <= 1.0 for r in log)  # lambda = 1: w in [2^-1, 1]
+    evaluation = (out / "eval" / "eval.csv").read_text()
+    for model in ("base", "sft-final", "merged", "mgpo-final"):
+        assert f"\n{model}," in evaluation
+    report = (out / "report.md").read_text()
+    for section in ("## SFT", "## Probe", "## Merge", "## MGPO", "## Eval"):
+        assert section in report
+
+
+@pytest.mark.slow
+def test_merged_and_trained_models_load_tied_and_generate(recipe):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out, _ = recipe
+    for path in (out / "merge" / "model", out / "mgpo" / "checkpoints" / "step-000002"):
+        model = AutoModelForCausalLM.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+        ids = tokenizer("2+2=", return_tensors="pt")
+        generated = model.generate(**ids, max_new_tokens=3, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+        assert generated.shape[1] == ids["input_ids"].shape[1] + 3
+
+
+@pytest.mark.slow
+def test_rerunning_reuses_finished_stages_and_another_config_is_refused(recipe):
+    out, config = recipe
+    again = run_harness("train", "recipe", "--config", str(config), timeout=600)
+    assert again.returncode == 0, again.stderr[-1000:]
+    changed = config.with_name("changed.yaml")
+    changed.write_text(yaml.safe_dump({**TINY, "out": str(out), "sft": {**TINY["sft"], "lr": 1.0e-4}}))
+    refused = run_harness("train", "sft", "--config", str(changed))
+    assert refused.returncode == 2 and "different config" in refused.stderr
+
+
+@pytest.mark.slow
+def test_mgpo_resumes_after_its_latest_checkpoint(recipe):
+    out, config = recipe
+    manifest_path = out / "mgpo" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["finished_at"] = None  # as if killed after step 1
+    manifest_path.write_text(json.dumps(manifest))
+    import shutil
+
+    shutil.rmtree(out / "mgpo" / "checkpoints" / "step-000002")
+    first = json.loads((out / "mgpo" / "log.jsonl").read_text().splitlines()[0])
+    result = run_harness("train", "mgpo", "--config", str(config), timeout=1800)
+    assert result.returncode == 0, result.stderr[-2000:]
+    log = [json.loads(line) for line in (out / "mgpo" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2] and log[0] == first
+    resumed = json.loads(manifest_path.read_text())
+    assert resumed["resumed_from"].endswith("step-000001") and (out / "mgpo" / "checkpoints" / "step-000002").is_dir()
+
+
+def test_a_config_with_an_unknown_key_is_a_one_line_error(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "mgpo": {"lamda": 1.0}}))
+    result = run_harness("train", "mgpo", "--config", str(config))
+    assert result.returncode == 2 and "mgpo.lamda" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_probe_without_sft_checkpoints_names_the_missing_directory(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"out": str(tmp_path / "o")}))
+    result = run_harness("train", "probe", "--config", str(config))
+    assert result.returncode == 2 and "run `harness train sft` first" in result.stderr
+
+
+def test_n_below_k_is_refused(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "probe": {"n": 2, "k": 4}}))
+    result = run_harness("train", "probe", "--config", str(config))
+    assert result.returncode == 2 and "n = 2 < k = 4" in result.stderr
