@@ -138,6 +138,7 @@ def test_unknown_option_order_is_a_one_line_cli_error(tmp_path):
     assert result.stderr.strip() == "error: --option-order: does not apply to aime24"
 
 
+@pytest.mark.slow  # 15 s on a free 2-core CPU, ~2 min when shared
 def test_eval_on_cpu_with_the_default_model(tmp_path):
     out = tmp_path / "run"
     result = run_harness("eval", "--suite", "gpqa_diamond", "--model", "smollm2-135m", "--limit", "5",
