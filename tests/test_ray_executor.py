@@ -180,3 +180,55 @@ def test_a_killed_driver_resumes_from_what_its_shards_wrote(local_run, tmp_path)
     assert f"ray: {written} samples already in {out / 'shards'}; {8 - written} to generate" in stdout
     assert_same_run(local_run, out)
     assert len(json.loads((out / "manifest.json").read_text())["sessions"]) == 2
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def accepts(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_grading_on_an_existing_cluster_given_by_address(shared_dir, tmp_path):
+    generations = skythought_slice(shared_dir, tmp_path / "published.jsonl", rows=16)
+    port = free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token"}
+    head = subprocess.Popen(["ray", "start", "--head", "--block", "--port", str(port), "--num-cpus", "2",
+                             "--include-dashboard", "false",
+                             "--disable-usage-stats"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: accepts(port), timeout=120, what="the Ray head")
+        result = run_harness("grade", "--suite", "math500", "--generations", str(generations), "--out", str(tmp_path / "r"),
+                             "--executor", "ray", "--ray-address", f"127.0.0.1:{port}", env={"RAY_AUTH_MODE": "token"})
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)
+        head.wait()
+        time.sleep(3)
+        end_session(head.pid)
+    assert result.returncode == 0, result.stderr
+    assert f"ray: connected to 127.0.0.1:{port} (1 node(s), 2 CPU" in result.stdout
+    local = run_harness("grade", "--suite", "math500", "--generations", str(generations), "--out", str(tmp_path / "l"))
+    assert local.returncode == 0, local.stderr
+    assert_same_run(tmp_path / "l", tmp_path / "r")
+
+
+def test_an_unreachable_cluster_address_is_a_one_line_error(tmp_path):
+    generations = tmp_path / "g.jsonl"
+    generations.write_text(json.dumps({"problem_id": "aime24/I-01", "sample": 0, "response": "\\boxed{1}"}) + "\n")
+    result = run_harness("grade", "--suite", "aime24", "--generations", str(generations), "--out", str(tmp_path / "r"),
+                         "--executor", "ray", "--ray-address", f"127.0.0.1:{free_port()}", timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --ray-address 127.0.0.1:") and "no Ray head answers" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -82,6 +82,8 @@ class RayExecutor:
             return
         kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         started = time.perf_counter()
+        if self.address:
+            check_reachable(self.address)  # ray.init retries an unreachable head for minutes
         try:
             if self.address:
                 ray.init(address=self.address, **kwargs)
@@ -89,7 +91,9 @@ class RayExecutor:
                 ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(self.num_workers * self.cpus)),
                          object_store_memory=512 << 20, **kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise HarnessError(f"--ray-address {self.address}: cannot connect ({str(exc).splitlines()[0]})") from None
+            hint = ("; a cluster with token authentication (the default of `ray start` since Ray 2.59) also needs "
+                    "RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN or ~/.ray/auth_token) here") if self.address else ""
+            raise HarnessError(f"--ray-address {self.address}: cannot connect ({str(exc).splitlines()[0]}){hint}") from None
         self.started_cluster = True
         resources = ray.cluster_resources()
         self.cluster = {"address": self.address or "local", "nodes": len([n for n in ray.nodes() if n["Alive"]]),
@@ -307,6 +311,21 @@ class RayExecutor:
         if missing:
             raise HarnessError(f"{store.path}: {len(missing)} {stage} missing after assembly, e.g. {missing[0]}; "
                                "re-run the command to finish them")
+
+
+def check_reachable(address: str, timeout: float = 10.0) -> None:
+    """host:port (or ray://host:port) must accept a TCP connection; `auto` is left to Ray."""
+    import socket
+
+    target = address.split("://", 1)[-1]
+    host, _, port = target.rpartition(":")
+    if address == "auto" or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise HarnessError(f"--ray-address {address}: no Ray head answers there ({exc.strerror or exc}); "
+                           "start one with `ray start --head` or omit the flag for a local cluster") from None
 
 
 def _slim(generation: dict[str, Any]) -> dict[str, Any]:
