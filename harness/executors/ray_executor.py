@@ -87,8 +87,8 @@ class RayExecutor:
         try:
             if self.address:
                 ray.init(address=self.address, **kwargs)
-            else:  # a local cluster sized for the pool, even if that oversubscribes this machine
-                ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(self.num_workers * self.cpus)),
+            else:  # our own cluster ("local": never join one `ray start` left here), sized for the pool
+                ray.init(address="local", num_cpus=max(os.cpu_count() or 1, math.ceil(self.num_workers * self.cpus)),
                          object_store_memory=512 << 20, **kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             hint = ("; a cluster with token authentication (the default of `ray start` since Ray 2.59) also needs "
