@@ -4,6 +4,7 @@ kills of a worker and of the driver lose and repeat nothing.
 Every Ray command runs in its own session; afterwards no process of that session may be left
 (the driver shuts its cluster down), and a test that kills a driver removes what it leaves.
 """
+import importlib.util
 import json
 import os
 import signal
@@ -235,3 +236,40 @@ def test_an_unreachable_cluster_address_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: --ray-address 127.0.0.1:") and "no Ray head answers" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_vllm_workers_without_gpus_are_refused_before_anything_starts(tmp_path):
+    result = run_harness("eval", "--suite", "aime24", "--model", "smollm2-135m", "--backend", "vllm", "--limit", "1",
+                         "-n", "1", "--out", str(tmp_path / "r"), "--executor", "ray", "--ray-gpus-per-worker", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: --ray-gpus-per-worker 0: --backend vllm needs at least 1 GPU(s) per "
+                                     "worker (its --tensor-parallel-size)")
+
+
+def cuda_devices() -> int:
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except Exception:
+        return 0
+
+
+@pytest.mark.gpu
+@pytest.mark.vllm
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="needs vLLM (pip install 'ssp-harness[vllm]')")
+@pytest.mark.skipif(cuda_devices() < 1, reason="needs a CUDA GPU")
+def test_vllm_engines_on_ray_gpu_workers_make_the_local_samples(tmp_path):
+    args = ["eval", "--backend", "vllm", "--model", "smollm2-135m", "--suite", "aime24", "--limit", "4", "-n", "4",
+            "--max-tokens", "128", "--max-model-len", "4096"]
+    local = run_harness(*args, "--out", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stderr
+    workers = str(min(2, cuda_devices()))
+    run_ray(*args, "--executor", "ray", "--ray-num-workers", workers, "--ray-gpus-per-worker", "1",
+            "--ray-shard-size", "8", "--out", str(tmp_path / "ray"))
+
+    def samples(name):
+        return [(g["problem_id"], g["sample"], g["seed"]) for g in map(json.loads, lines(tmp_path / name / "generations.jsonl"))]
+    assert samples("ray") == samples("local")  # GPU kernels need not be bitwise repeatable: seeds, not texts
+    workers_seen = json.loads((tmp_path / "ray" / "manifest.json").read_text())["sessions"][-1]["executor"]
+    assert all(w["gpus"] for w in workers_seen["stages"]["generations"]["workers"])

@@ -82,3 +82,27 @@ def test_shard_files_with_results_missing_from_the_main_file_are_kept(tmp_path):
     assert store.assemble("grades", [("aime24", "a", 0)]) == set()
     assert (store.path / "grades-aime24-00000.jsonl").exists()
     assert set(store.records("grades")) == {("aime24", "z", 0)}
+
+
+def test_a_local_resume_takes_what_a_killed_distributed_run_left_in_shards(tmp_path):
+    from conftest import run_harness
+
+    generations = tmp_path / "g.jsonl"
+    generations.write_text("".join(json.dumps({"problem_id": f"aime24/I-0{p}", "sample": 0, "response": f"\\boxed{{{p}}}"}) + "\n"
+                                   for p in (1, 2, 3)))
+    out = tmp_path / "run"
+    args = ("grade", "--suite", "aime24", "--generations", str(generations), "--out", str(out))
+    assert run_harness(*args).returncode == 0
+    graded = (out / "grades.jsonl").read_text().splitlines()
+    # as a killed Ray driver leaves it: one grade assembled, one only in a shard, one never made
+    (out / "grades.jsonl").write_text(graded[0] + "\n")
+    (out / "metrics.json").unlink()
+    (out / "shards").mkdir()
+    from_shard = {**json.loads(graded[1]), "reason": "written-by-a-shard"}
+    (out / "shards" / "grades-aime24-00000.jsonl").write_text(json.dumps(from_shard) + "\n")
+    result = run_harness(*args)
+    assert result.returncode == 0, result.stderr
+    lines = (out / "grades.jsonl").read_text().splitlines()
+    assert lines[0] == graded[0] and lines[2] == graded[2]
+    assert json.loads(lines[1]) == from_shard  # taken as written, not graded again
+    assert not (out / "shards").exists()
