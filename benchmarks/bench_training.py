@@ -6,7 +6,7 @@
 MGPO: rollouts are sampled once with our hf engine; both sides then score the *same* tensors with
 the *same* advantages (lambda = 1) and the same fixed behaviour log-probs (the current ones plus
 noise, so the clipped loss is not trivially 0 on-policy). TRL's side is GRPOTrainer(loss_type="grpo",
-beta=0).compute_loss + backward + AdamW step; ours is mgpo_update (mu = 1, one micro-batch).
+beta=0, bf16=False: TRL's configs default to bf16 autocast, which on CPU moves log-probs by ~0.02).compute_loss + backward + AdamW step; ours is mgpo_update (mu = 1, one micro-batch).
 SFT: the same rows; TRL's side is SFTTrainer's own collator + compute_loss on prompt-completion
 conversational data; ours is tokenize_prompt_and_output + sft_step. Prints losses, their difference
 and the time ratio. Load on shared machines distorts times: the script prints `uptime` first.
@@ -28,7 +28,7 @@ from harness.training.mgpo import mgpo_advantages
 from harness.training.mgpo_loop import UpdateSettings, grade_rollouts, mgpo_update
 from harness.training.modeling import eos_ids, load_policy
 from harness.training.rollout import HFRollout, RolloutSampling
-from harness.training.sft import sft_step, tokenize_prompt_and_output
+from harness.training.sft import sft_loss, sft_step, tokenize_prompt_and_output
 
 
 def timed(function):
@@ -57,11 +57,12 @@ def trl_grpo(model, tokenizer, batch, advantages, old, max_new_tokens):
 
     args = GRPOConfig(output_dir="/tmp/bench-grpo", loss_type="grpo", beta=0.0, epsilon=0.2, temperature=1.0,
                       num_generations=batch.group_size, per_device_train_batch_size=batch.completion_ids.shape[0],
-                      max_completion_length=max_new_tokens, report_to=[], use_cpu=True, learning_rate=1e-6,
+                      max_completion_length=max_new_tokens, report_to=[], use_cpu=True, learning_rate=1e-6, bf16=False,
                       logging_steps=1, save_strategy="no")
     trainer = GRPOTrainer(model=model, reward_funcs=lambda completions, **_: [0.0] * len(completions), args=args,
                           train_dataset=Dataset.from_list([{"prompt": "x"}] * 8), processing_class=tokenizer)
     trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train(); we call compute_loss directly
     inputs = {"prompt_ids": batch.prompt_ids, "prompt_mask": batch.prompt_mask, "completion_ids": batch.completion_ids,
               "completion_mask": batch.completion_mask, "advantages": advantages, "old_per_token_logps": old}
     optimizer = torch.optim.AdamW(trainer.model.parameters(), lr=1e-6)
@@ -83,7 +84,8 @@ def trl_sft(model, tokenizer, rows):
     data = Dataset.from_list([{"prompt": r["messages"], "completion": [{"role": "assistant", "content": r["completion"]}]}
                               for r in rows])
     args = SFTConfig(output_dir="/tmp/bench-sft", report_to=[], use_cpu=True, per_device_train_batch_size=len(rows),
-                     max_length=512, learning_rate=5e-5, completion_only_loss=True, save_strategy="no")
+                     max_length=512, learning_rate=5e-5, completion_only_loss=True, save_strategy="no",
+                     bf16=False)
     trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tokenizer)
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(rows))])
     optimizer = torch.optim.AdamW(trainer.model.parameters(), lr=5e-5)
@@ -96,7 +98,7 @@ def trl_sft(model, tokenizer, rows):
         optimizer.zero_grad()
         return float(loss.detach())
 
-    return step, int((batch["labels"] != -100).sum())
+    return step, batch
 
 
 def main() -> None:
@@ -128,9 +130,12 @@ def main() -> None:
     ours_model, trl_model = copy.deepcopy(base).train(), copy.deepcopy(base).train()
     ours_opt = torch.optim.AdamW(ours_model.parameters(), lr=5e-5)
     ours_batch = tokenize_prompt_and_output(tokenizer, [r["messages"] for r in sft_rows], [r["completion"] for r in sft_rows])
-    trl_step, trl_tokens = trl_sft(trl_model, tokenizer, sft_rows)
+    trl_step, trl_batch = trl_sft(trl_model, tokenizer, sft_rows)
     print(f"SFT batch: {len(sft_rows)} rows; supervised tokens ours {int((ours_batch['labels'][:, 1:] != -100).sum())}, "
-          f"TRL {trl_tokens}")
+          f"TRL {int((trl_batch['labels'][:, 1:] != -100).sum())} (TRL also supervises the template's newline after EOS)")
+    with torch.no_grad():
+        same_batch = sft_loss(copy.deepcopy(base), {k: trl_batch[k] for k in ("input_ids", "attention_mask", "labels")})
+    print(f"SFT loss of our sft_loss on TRL's collated batch: {float(same_batch):.6f}")
     report("SFT step", lambda: sft_step(ours_model, ours_opt, [ours_batch], grad_clip=None)["loss"], trl_step, args.repeats)
 
 
