@@ -6,9 +6,7 @@ converted to the official row format.
 """
 import json
 
-from harness.graders.code import code_grader
 from suites import livecodebench as lcb
-from suites.base import Suite
 
 SANDBOXFUSION = "livecodebench/sandboxfusion-release-v1-sample.jsonl"
 
@@ -39,21 +37,13 @@ def sandboxfusion_row(record):
             "metadata": json.dumps({"func_name": tests["fn_name"]} if tests.get("fn_name") else {})}
 
 
-SUITE = Suite(
+SUITE = lcb.code_suite(
     name="lcb_custom",
-    version="1",
     data_file=SANDBOXFUSION,
     sha256="fb37b0318eb6fba1096341bae10ee663394c0e3e1e9a839bbcdc4ff856a2b06f",
     source="--data FILE_OR_DIR in the official row format; default bytedance/SandboxFusion @ 469de08 "
            "sandbox/tests/datasets/samples/code_eval_live_code_bench_v1.jsonl (Apache-2.0)",
     loader=load,
-    grader_for=code_grader,
-    protocol=lcb.PROTOCOL,
-    kind="code",
-    breakdown_fields=("difficulty",),
-    options=dict(lcb.DEFAULT_OPTIONS),
     description="LiveCodeBench-format problems from --data (no window/count checks)",
-    verdict_timeout=None,
-    option_deviations=lcb.option_deviations,
     data_digest=lcb.digest_for(None),
 )

@@ -4,9 +4,7 @@ Without --data: the vendored public tests of those 279 problems (needs --public-
 is then shown on every result). With --data DIR: the official files, full tests, count checked.
 """
 from harness.errors import HarnessError
-from harness.graders.code import code_grader
 from suites import livecodebench as lcb
-from suites.base import Suite
 
 RELEASE, START, EXPECTED = "release_v5", "2024-08-01", 279
 
@@ -21,21 +19,13 @@ def load(path, options):
     return lcb.check_count(problems, EXPECTED, f"{RELEASE} from {START}", path)
 
 
-SUITE = Suite(
+SUITE = lcb.code_suite(
     name="lcb_v5",
-    version="1",
     data_file=lcb.V5_PUBLIC,
     sha256=lcb.V5_PUBLIC_SHA256,
     source="rllm fork @ d3c3c8f rllm/data/test/code/livecodebench.json (MIT) + ids from LiveCodeBench/submissions "
            "@ 4d04b02; or the official livecodebench/code_generation_lite files via --data",
     loader=load,
-    grader_for=code_grader,
-    protocol=lcb.PROTOCOL,
-    kind="code",
-    breakdown_fields=("difficulty",),
-    options=dict(lcb.DEFAULT_OPTIONS),
     description="LiveCodeBench release_v5, contest_date >= 2024-08-01 (279 problems)",
-    verdict_timeout=None,
-    option_deviations=lcb.option_deviations,
     data_digest=lcb.digest_for(RELEASE),
 )

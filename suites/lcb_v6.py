@@ -2,9 +2,7 @@
 
 No data ships (no public copy with tests exists); --data DIR with the official files is required.
 """
-from harness.graders.code import code_grader
 from suites import livecodebench as lcb
-from suites.base import Suite
 
 RELEASE, START, EXPECTED = "release_v6", "2025-02-01", 131
 
@@ -14,22 +12,14 @@ def load(path, options):
     return lcb.check_count(problems, EXPECTED, f"{RELEASE} from {START}", path)
 
 
-SUITE = Suite(
+SUITE = lcb.code_suite(
     name="lcb_v6",
-    version="1",
     data_file="",
     sha256="",
     source="official livecodebench/code_generation_lite files via --data (test6.jsonl at HF revision 0fe84c3: "
            "sha256 bb4c364f71921c4495a6ad15abe1a927350b720009f4933e2e71f8af0f6fd1f5)",
     loader=load,
-    grader_for=code_grader,
-    protocol=lcb.PROTOCOL,
-    kind="code",
-    breakdown_fields=("difficulty",),
-    options=dict(lcb.DEFAULT_OPTIONS),
     description="LiveCodeBench release_v6, contest_date >= 2025-02-01 (131 problems); needs --data",
-    verdict_timeout=None,
-    option_deviations=lcb.option_deviations,
     data_hint=lcb.HF_HINT,
     data_digest=lcb.digest_for(RELEASE),
 )

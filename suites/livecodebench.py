@@ -241,3 +241,14 @@ def option_deviations(options: dict[str, Any]) -> list[str]:
     if options.get("think") != "full":
         notes.append(f"think={options.get('think')} (lcb_runner extracts code from the full output)")
     return notes
+
+
+def code_suite(**fields: Any):
+    """A LiveCodeBench-format Suite: what lcb_v5, lcb_v6 and lcb_custom share, overridable."""
+    from harness.graders.code import code_grader
+    from suites.base import Suite
+
+    shared = dict(version="1", grader_for=code_grader, protocol=PROTOCOL, kind="code",
+                  breakdown_fields=("difficulty",), options=dict(DEFAULT_OPTIONS), verdict_timeout=None,
+                  option_deviations=option_deviations)
+    return Suite(**(shared | fields))
