@@ -23,3 +23,17 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} (the shared material beside the repo) is not present")
     return SHARED
+
+
+def docker_skip_reason() -> str | None:
+    """Why Docker tests cannot run here, or None (a daemon answers and the sandbox image exists)."""
+    from harness.errors import HarnessError
+    from sandbox.docker_pool import client as docker_client
+
+    try:
+        docker_client(timeout=5).images.get("ssp-harness-sandbox:current")
+    except HarnessError as exc:
+        return f"no Docker daemon: {exc}"
+    except Exception:
+        return "no sandbox image: run `harness sandbox build` (or .ci/setup-docker.sh)"
+    return None

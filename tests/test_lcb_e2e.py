@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_harness
-from tests.test_sandbox import docker_skip_reason
+from conftest import docker_skip_reason, run_harness
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 import sandbox
 from harness.graders.code import CodeGrader, extract_code
 from suites import get_suite
-from tests.test_sandbox import docker_skip_reason
+from conftest import docker_skip_reason
 
 DATA = Path(__file__).parent / "data" / "lcb"
 RECORDED = json.loads((DATA / "official-verdicts.json").read_text())["verdicts"]

@@ -8,17 +8,7 @@ import pytest
 import sandbox
 from harness.errors import HarnessError
 from sandbox import Limits
-from sandbox.docker_pool import client as docker_client
-
-
-def docker_skip_reason() -> str | None:
-    try:
-        docker_client(timeout=5).images.get("ssp-harness-sandbox:current")
-    except HarnessError as exc:
-        return f"no Docker daemon: {exc}"
-    except Exception:
-        return "no sandbox image: run `harness sandbox build` (or .ci/setup-docker.sh)"
-    return None
+from conftest import docker_skip_reason
 
 
 BACKENDS = [

@@ -16,7 +16,7 @@ import pytest
 
 import sandbox
 from sandbox import Limits
-from tests.test_sandbox import docker_skip_reason
+from conftest import docker_skip_reason
 
 LIMITS = Limits(wall_s=10, memory_mb=512)
 ISOLATING = [
