@@ -7,9 +7,6 @@ they arrive, so the run directory can live on the driver's disk alone. A worker 
 its shard's unfinished items re-queued to a fresh actor; a driver that dies leaves the shard
 files, and the next run of the same command starts from them. When every shard is done the
 results are assembled into generations.jsonl / grades.jsonl in canonical order (shards.py).
-
-Written here rather than with Ray Data / ray.util.ActorPool because resume needs per-item
-bookkeeping (what each shard has already written) that those hide.
 """
 from __future__ import annotations
 
@@ -17,43 +14,20 @@ import logging
 import math
 import os
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.errors import HarnessError
 from harness.executors import BackendRecipe
 from harness.executors.local import GenerationWork, GradingWork
+from harness.executors.ray_pool import ActorPool, StageReport
 from harness.executors.shards import (GENERATIONS_STAGE, GRADES_STAGE, Key, Shard, ShardStore, cut_shards,
                                       generation_units, item_key)
-from harness.progress import progress
-from harness.rundir import JsonlWriter, RunDir, sample_key
+from harness.rundir import RunDir, sample_key
 
 DEFAULT_GRADE_SHARD = 256  # each grading shard starts a fresh local process pool on its worker: keep them few
 DEFAULT_GENERATE_SHARD = {"vllm": 512, "openai": 64}  # hf: one batch per shard
-MAX_ATTEMPTS = 3  # a shard that kills this many workers is a bug or an OOM, not bad luck
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "HF_HOME", "HF_ENDPOINT", "SSP_HARNESS_CACHE", "SSP_HARNESS_SANDBOX_DIR",
                  "SSP_SANDBOX_WORKERS", "VLLM_USE_V1", "OPENAI_BASE_URL", "OPENAI_API_KEY")
-
-
-@dataclass
-class Slot:
-    """One worker position in the pool; its actor is replaced when it dies."""
-
-    index: int
-    actor: Any
-    info_ref: Any
-    info: dict[str, Any] | None = None
-    replaced: int = 0
-
-
-@dataclass
-class StageReport:
-    shards: int = 0
-    samples: int = 0
-    seconds: float = 0.0
-    worker_deaths: list[dict[str, Any]] = field(default_factory=list)
-    workers: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RayExecutor:
@@ -151,9 +125,8 @@ class RayExecutor:
                                                                              set(shard.done))
 
             pool = self._pool(GenerationWorker, (recipe,), {"num_gpus": self.gpus}, len(shards))
-            record_backend(self._start(pool)[0]["backend"])
-            self._run(GENERATIONS_STAGE, store, shards, pool, submit,
-                      lambda: self._new_slot(GenerationWorker, (recipe,), {"num_gpus": self.gpus}))
+            record_backend(pool.start()[0]["backend"])
+            pool.run(GENERATIONS_STAGE, store, shards, submit, self._report(GENERATIONS_STAGE))
         self._assemble(store, GENERATIONS_STAGE, order)
 
     def _check_resources(self, recipe: BackendRecipe) -> None:
@@ -192,19 +165,20 @@ class RayExecutor:
 
             processes = max(1, int(self.cpus))
             pool = self._pool(GradingWorker, (processes,), {}, len(shards))
-            self._start(pool)
-            self._run(GRADES_STAGE, store, shards, pool, submit,
-                      lambda: self._new_slot(GradingWorker, (processes,), {}))
+            pool.start()
+            pool.run(GRADES_STAGE, store, shards, submit, self._report(GRADES_STAGE))
         self._assemble(store, GRADES_STAGE, order)
 
     # ------------------------------------------------------------------ the pool
 
-    def _new_slot(self, cls, args: tuple, resources: dict[str, Any], index: int = 0) -> Slot:
+    def _pool(self, cls, args: tuple, resources: dict[str, Any], shards: int) -> ActorPool:
         import ray
 
-        actor = ray.remote(cls).options(num_cpus=self.cpus, max_restarts=0, max_task_retries=0,
-                                        runtime_env={"env_vars": self._worker_env()}, **resources).remote(*args)
-        return Slot(index, actor, actor.info.remote())
+        def make_actor():
+            return ray.remote(cls).options(num_cpus=self.cpus, max_restarts=0, max_task_retries=0,
+                                           runtime_env={"env_vars": self._worker_env()}, **resources).remote(*args)
+
+        return ActorPool(make_actor, min(self.num_workers, shards), self.log)
 
     def _worker_env(self) -> dict[str, str]:
         """The driver's settings that workers on other nodes need too (cache dirs, offline mode, keys)."""
@@ -212,97 +186,8 @@ class RayExecutor:
         env.setdefault("SSP_SANDBOX_WORKERS", str(max(1, int(self.cpus))))  # one sandbox run per CPU of the worker
         return env | {"HARNESS_PROGRESS": "off"}
 
-    def _pool(self, cls, args: tuple, resources: dict[str, Any], shards: int) -> list[Slot]:
-        return [self._new_slot(cls, args, resources, index) for index in range(min(self.num_workers, shards))]
-
-    def _start(self, pool: list[Slot]) -> list[dict[str, Any]]:
-        """Wait until every worker is ready (model loaded); a load error is the run's error."""
-        for slot in pool:
-            slot.info = _get(slot.info_ref, f"ray worker {slot.index}")
-        ours = (pool[0].info["harness"], pool[0].info["git_commit"])
-        for slot in pool:
-            if slot.info["harness"] != ours[0]:
-                raise HarnessError(f"ray worker on {slot.info['node_ip']} runs ssp-harness {slot.info['harness']}, "
-                                   f"the driver {ours[0]}: install the same version on every node")
-        return [slot.info for slot in pool]
-
-    def _run(self, stage: str, store: ShardStore, shards: list[Shard], pool: list[Slot], submit,
-             new_slot: Callable[[], Slot]) -> None:
-        import ray
-        from ray.exceptions import RayActorError, WorkerCrashedError
-
-        report = self.stages.setdefault(stage, StageReport())
-        queue, idle = deque(shards), list(reversed(pool))
-        running: dict[Any, tuple[Slot, Shard]] = {}
-        writers: dict[str, JsonlWriter] = {}
-        finished: set[Key] = set()
-        attempts: dict[str, int] = {}
-        events = JsonlWriter(_mkdir(store.path) / "events.jsonl")
-        started, total, done = time.perf_counter(), len(shards), 0
-        with progress(sum(map(len, shards)), f"{stage} on ray") as bar:
-            try:
-                bar.set_postfix_str(f"shards 0/{total}")
-                while queue or running:
-                    while queue and idle:
-                        slot, shard = idle.pop(), queue.popleft()
-                        writers[shard.name] = store.writer(shard)
-                        running[submit(slot.actor, shard)] = (slot, shard)
-                        events.write({"event": "assign", "shard": shard.name, "worker": slot.index,
-                                      "pid": (slot.info or {}).get("pid"), "items": len(shard), "time": time.time()})
-                    [stream], _ = ray.wait(list(running), num_returns=1)
-                    slot, shard = running[stream]
-                    try:
-                        record = ray.get(next(stream))
-                    except StopIteration:
-                        del running[stream]
-                        writers.pop(shard.name).close()
-                        if len(shard.without(finished)):
-                            raise HarnessError(f"ray worker {slot.index} ended {shard.name} without finishing it")
-                        done += 1
-                        bar.set_postfix_str(f"shards {done}/{total}")
-                        events.write({"event": "done", "shard": shard.name, "worker": slot.index, "time": time.time()})
-                        idle.append(slot)
-                        continue
-                    except (RayActorError, WorkerCrashedError) as exc:
-                        del running[stream]
-                        writers.pop(shard.name).close()
-                        left = shard.without(finished)
-                        attempts[shard.name] = attempts.get(shard.name, 0) + 1
-                        death = {"shard": shard.name, "worker": slot.index, "pid": (slot.info or {}).get("pid"),
-                                 "unfinished": len(left), "error": str(exc).splitlines()[0][:200]}
-                        report.worker_deaths.append(death)
-                        events.write({"event": "worker_died", **death, "time": time.time()})
-                        self.log(f"ray: worker {slot.index} (pid {death['pid']}) died during {shard.name}; "
-                                 f"re-queued its {len(left)} unfinished samples")
-                        if attempts[shard.name] >= MAX_ATTEMPTS:
-                            raise HarnessError(f"ray: {shard.name} killed {MAX_ATTEMPTS} workers; last: {death['error']}")
-                        queue.appendleft(left)
-                        replacement = new_slot()
-                        replacement.index, replacement.replaced = slot.index, slot.replaced + 1
-                        idle.append(replacement)
-                        continue
-                    except ray.exceptions.RayTaskError as exc:
-                        raise HarnessError(_task_error(exc, f"ray worker {slot.index}")) from None
-                    writers[shard.name].write(record)
-                    finished.add(item_key(record))
-                    bar.update(1)
-                live = {id(slot): slot for slot, _ in running.values()} | {id(slot): slot for slot in idle}
-                report.workers += [self._final_info(slot) for slot in live.values()]
-            finally:
-                for writer in writers.values():
-                    writer.close()
-                events.close()
-                for slot in [s for s, _ in running.values()] + idle:
-                    ray.kill(slot.actor)
-        report.shards += total
-        report.samples += len(finished)
-        report.seconds += round(time.perf_counter() - started, 3)
-        self.log(f"ray: {stage}: {len(finished)} samples in {total} shards, "
-                 f"{len(finished) / max(time.perf_counter() - started, 1e-9):.2f} samples/s")
-
-    def _final_info(self, slot: Slot) -> dict[str, Any]:
-        info = slot.info or _get(slot.info_ref, f"ray worker {slot.index}", quiet=True) or {}
-        return {k: v for k, v in info.items() if k != "backend"} | {"worker": slot.index, "replaced": slot.replaced}
+    def _report(self, stage: str) -> StageReport:
+        return self.stages.setdefault(stage, StageReport())
 
     def _assemble(self, store: ShardStore, stage: str, order: list[Key]) -> None:
         store.assemble(stage, order)
@@ -331,34 +216,6 @@ def check_reachable(address: str, timeout: float = 10.0) -> None:
 def _slim(generation: dict[str, Any]) -> dict[str, Any]:
     """What a grader needs of a generation (keeps shard payloads small)."""
     return {key: generation[key] for key in ("suite", "problem_id", "sample", "response")}
-
-
-def _mkdir(path):
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _get(ref, who: str, quiet: bool = False):
-    import ray
-
-    try:
-        return ray.get(ref, timeout=60 if quiet else None)
-    except ray.exceptions.RayTaskError as exc:
-        if quiet:
-            return None
-        raise HarnessError(_task_error(exc, who)) from None
-    except Exception as exc:
-        if quiet:
-            return None
-        raise HarnessError(f"{who} failed to start: {str(exc).splitlines()[0]}") from None
-
-
-def _task_error(exc, who: str) -> str:
-    cause = getattr(exc, "cause", None)
-    if isinstance(cause, HarnessError):
-        return str(cause)
-    detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc).splitlines()[0]
-    return f"{who}: {detail}"
 
 
 def create(address: str | None = None, num_workers: int = 2, cpus_per_worker: float = 1.0,

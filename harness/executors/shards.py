@@ -119,6 +119,11 @@ class ShardStore:
         self.path.mkdir(parents=True, exist_ok=True)
         return JsonlWriter(self.path / f"{shard.name}.jsonl")
 
+    def events(self) -> JsonlWriter:
+        """shards/events.jsonl: which worker took which shard, and which died (for people and tests)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return JsonlWriter(self.path / "events.jsonl")
+
     def records(self, stage: str) -> dict[Key, dict[str, Any]]:
         found: dict[Key, dict[str, Any]] = {}
         for path in self.files(stage):
