@@ -73,7 +73,7 @@ def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -
         lines.append("## MGPO\n" + markdown(mgpo) + "\n![curves](mgpo/curves.png)\n")
     if not evaluation.empty:
         value = f"pass@{config.eval.k}" if config.eval.k != 1 else "pass@1"
-        order = list(dict.fromkeys(evaluation["model"]))
+        order = [m for m in ("base", "sft-final", "merged", "mgpo-final") if m in set(evaluation["model"])]
         pivot = evaluation.pivot_table(index="model", columns="domain", values=value).reindex(order)
         pivot["mean"] = pivot.mean(axis=1)
         lines.append(f"## Eval ({value}, n={config.eval.n}, T={config.eval.temperature}, held-out toy problems)\n"
