@@ -6,11 +6,11 @@ config says `allow_contaminated: true`, and the decision is returned for the tra
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.rundir import iter_jsonl
 from harness.training.config import TasksConfig
 from harness.training.toy_tasks import generate_splits
 
@@ -21,18 +21,10 @@ def toy_splits(tasks: TasksConfig) -> dict[str, list[dict]]:
 
 
 def read_jsonl_rows(path: Path, required: tuple[str, ...]) -> list[dict]:
+    if not path.is_file():
+        raise HarnessError(f"{path}: cannot read training data (no such file)")
     rows = []
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise HarnessError(f"{path}: cannot read training data ({exc.strerror})") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise HarnessError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    for number, row in iter_jsonl(path):
         if "messages" not in row and "prompt" in row:
             row["messages"] = [{"role": "user", "content": row["prompt"]}]
         missing = [field for field in ("messages",) + required if field not in row]
