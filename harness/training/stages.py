@@ -34,22 +34,30 @@ def step_of(name: str) -> int:
     return int(name.split("-")[-1]) if name.startswith("step-") else 0
 
 
+def sample_stage(config: TrainConfig, name: str, models_key: str, models: dict[str, str], make_backend=None):
+    """Open stage `name` (probe or eval) and sample every model on its split: (stage, manifest, samples),
+    with samples None when the stage already finished under the same identity."""
+    cfg = getattr(config, name)
+    stage = StageDir(config.stage_dir(name), name, {models_key: models, name: cfg.model_dump(),
+                                                    "tasks": config.tasks.model_dump()})
+    if stage.is_finished():
+        return stage, None, None
+    manifest = stage.start()
+    set_threads(config.threads)
+    problems = toy_splits(config.tasks)[name]
+    sampling = Sampling(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed)
+    samples = sample_models(models, problems, cfg.n, sampling, make_backend or hf_factory(config, cfg.batch_size), name)
+    samples.to_json(stage.path / "samples.jsonl", orient="records", lines=True)
+    return stage, manifest, samples
+
+
 def run_probe(config: TrainConfig, make_backend=None) -> Path:
     cfg = config.probe
     checkpoints = sft_checkpoints(config)
-    stage = StageDir(config.stage_dir("probe"), "probe", {"checkpoints": checkpoints, "probe": cfg.model_dump(),
-                                                          "tasks": config.tasks.model_dump()})
-    if stage.is_finished():
+    stage, manifest, samples = sample_stage(config, "probe", "checkpoints", checkpoints, make_backend)
+    if samples is None:
         return stage.path
-    manifest = stage.start()
-    set_threads(config.threads)
-    problems = toy_splits(config.tasks)["probe"]
-    sampling = Sampling(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed)
-    samples = sample_models(checkpoints, problems, cfg.n, sampling,
-                            make_backend or hf_factory(config, cfg.batch_size), "probe")
-    samples.to_json(stage.path / "samples.jsonl", orient="records", lines=True)
-    ks = sorted({1, cfg.k})
-    table = pass_table(samples, ks)
+    table = pass_table(samples, sorted({1, cfg.k}))
     steps = {name: step_of(name) for name in checkpoints}
     table.insert(1, "step", table["model"].map(steps))
     table.to_csv(stage.path / "pass_at_k.csv", index=False)
@@ -95,16 +103,9 @@ def eval_models(config: TrainConfig) -> dict[str, str]:
 def run_eval(config: TrainConfig, make_backend=None) -> Path:
     cfg = config.eval
     models = eval_models(config)
-    stage = StageDir(config.stage_dir("eval"), "eval", {"models": models, "eval": cfg.model_dump(),
-                                                        "tasks": config.tasks.model_dump()})
-    if stage.is_finished():
+    stage, manifest, samples = sample_stage(config, "eval", "models", models, make_backend)
+    if samples is None:
         return stage.path
-    manifest = stage.start()
-    set_threads(config.threads)
-    problems = toy_splits(config.tasks)["eval"]
-    sampling = Sampling(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed)
-    samples = sample_models(models, problems, cfg.n, sampling, make_backend or hf_factory(config, cfg.batch_size), "eval")
-    samples.to_json(stage.path / "samples.jsonl", orient="records", lines=True)
     table = pass_table(samples, sorted({1, cfg.k}))
     truncation = samples.assign(cut=samples["reason"] == "truncated").groupby(["model", "domain"])["cut"].mean()
     table["truncation_rate"] = [float(truncation[(m, d)]) for m, d in zip(table["model"], table["domain"])]
