@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from harness.decontam.fields import FieldText, JsonLineText
 from harness.decontam.scan import Chunk
@@ -81,15 +81,7 @@ class JsonArrayReader:
         self.layout = {"open": "[", "separator": ",", "close": "]"}
 
     def chunks(self, size: int) -> Iterator[Chunk]:
-        texts, raws, start = [], [], 0
-        for row, (record, raw) in enumerate(self.elements()):
-            texts.append(self.field(record, row))
-            raws.append(raw)
-            if len(texts) == size:
-                yield Chunk(start, texts, raw=raws)
-                texts, raws, start = [], [], start + size
-        if texts:
-            yield Chunk(start, texts, raw=raws)
+        return chunked(((self.field(record, row), raw) for row, (record, raw) in enumerate(self.elements())), size)
 
     def elements(self) -> Iterator[tuple[object, str]]:
         decoder = json.JSONDecoder()
@@ -231,15 +223,7 @@ class StreamingDatasetReader:
             raise HarnessError(f"--train {source}: datasets.load_dataset could not open it ({exc.__class__.__name__}: {exc})") from exc
 
     def chunks(self, size: int) -> Iterator[Chunk]:
-        texts, rows, start = [], [], 0
-        for row in self.dataset:
-            texts.append(self.field(row, start + len(texts)))
-            rows.append(row)
-            if len(texts) == size:
-                yield Chunk(start, texts, raw=rows)
-                texts, rows, start = [], [], start + size
-        if texts:
-            yield Chunk(start, texts, raw=rows)
+        return chunked(((self.field(row, index), row) for index, row in enumerate(self.dataset)), size)
 
 
 def open_training(path: str, field: str, format: str | None = None, split: str | None = None,
@@ -260,3 +244,18 @@ def open_training(path: str, field: str, format: str | None = None, split: str |
     if kind == "datasets":
         return StreamingDatasetReader(path, fields, split)
     raise HarnessError(f"--format {kind}: unknown (known: {', '.join(FORMATS)})")
+
+
+def chunked(texts_and_raws: Iterable[tuple[str, object]], size: int) -> Iterator[Chunk]:
+    """Consecutive Chunks of `size` rows (text plus the raw row the clean writer copies)."""
+    texts: list[str] = []
+    raws: list[object] = []
+    start = 0
+    for text, raw in texts_and_raws:
+        texts.append(text)
+        raws.append(raw)
+        if len(texts) == size:
+            yield Chunk(start, texts, raw=raws)
+            texts, raws, start = [], [], start + size
+    if texts:
+        yield Chunk(start, texts, raw=raws)
