@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from harness.executors import make_executor
-from harness.pipeline import SamplingOverrides, plan_suite, regrade
+from harness.pipeline import plan_suite, regrade
 from suites import get_suite
 
 
@@ -51,7 +51,7 @@ SUITES = {"math500": (math500_generations, {}), "lcb_v5": (lcb_generations, {"pu
 def grade_once(suite_name: str, suite_options: dict, generations: Path, out: Path, executor_name: str,
                **options) -> tuple[float, float, list]:
     suite = get_suite(suite_name)
-    plan = plan_suite(suite, suite_options, SamplingOverrides().apply(suite), None)
+    plan = plan_suite(suite, suite_options, suite.protocol, None)
     started = time.perf_counter()
     with make_executor(executor_name, **options) as executor:
         regrade(plan, generations, out, [1], "bench", executor)

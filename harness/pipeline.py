@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.backends.base import Request, Sampling, sample_seed
+import hashlib
+import json
+
+from harness.backends.base import Request, sample_seed
 from harness.errors import HarnessError
+from harness.identity import resume_refusal
 from harness.executors import BackendRecipe
 from harness.executors.local import LocalExecutor
 from harness.manifest import base_manifest, now
 from harness.rundir import GENERATIONS, RunDir, iter_jsonl, sample_key, write_json_atomic
+from harness.sampling import Sampling
 from harness.scoring import protocol_deviations, suite_metrics
 from suites.base import Problem, Suite
 
@@ -39,11 +44,11 @@ class SuitePlan:
         identity = self.suite.identity(self.options, self.data)
         identity["sampling"] = self.sampling.as_dict()
         identity["problems"] = len(self.problems)
+        identity["problem_ids_sha256"] = problem_ids_sha256(p.problem_id for p in self.problems)
         return identity
 
     def deviations(self) -> list[str]:
-        return protocol_deviations(self.suite, self.sampling.as_dict(), self.options,
-                                   len(self.problems), self.total_problems)
+        return protocol_deviations(self.suite, self.sampling, self.options, len(self.problems), self.total_problems)
 
     def prompt_notes(self) -> dict[str, str]:
         return {p.problem_id: p.metadata["prompt_note"] for p in self.problems if "prompt_note" in p.metadata}
@@ -57,24 +62,9 @@ class SuitePlan:
         ]
 
 
-@dataclass
-class SamplingOverrides:
-    n: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    max_tokens: int | None = None
-    seed: int = 0
-
-    def apply(self, suite: Suite) -> Sampling:
-        published = suite.protocol
-
-        def pick(name: str):
-            value = getattr(self, name)
-            return getattr(published, name) if value is None else value
-
-        return Sampling(n=pick("n"), temperature=pick("temperature"), top_p=pick("top_p"),
-                        max_tokens=pick("max_tokens"), top_k=pick("top_k"), seed=self.seed)
+def problem_ids_sha256(ids) -> str:
+    """Which problems a suite ran (not only how many), for comparing runs made with --limit."""
+    return hashlib.sha256(json.dumps(sorted(ids)).encode()).hexdigest()
 
 
 def plan_suite(suite: Suite, options: dict[str, Any], sampling: Sampling, limit: int | None,
@@ -104,8 +94,11 @@ class EvalSpec:
 
 
 def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[SuitePlan]) -> dict[str, Any]:
-    run.check_resumable(identity)
+    run.check_resumable()
+    if run.exists() and (refusal := resume_refusal(str(run.path), run.manifest().get("identity", {}), identity)):
+        raise HarnessError(refusal)
     manifest = run.manifest() if run.exists() else base_manifest(kind, identity)
+    manifest["identity"] = identity  # equal where it matters; PLACE settings are this session's
     manifest["suites"] = [plan.identity() | {"deviations": plan.deviations(), "prompt_notes": plan.prompt_notes()}
                           for plan in plans]
     manifest["deviations"] = {plan.suite.name: plan.deviations() for plan in plans}

@@ -2,8 +2,7 @@
 
 JSONL files are appended one flushed line per sample, so a killed run loses at most the line
 being written; on reopening, a trailing partial line (no newline) is cut off. A run directory is
-resumed only when the new command's identity (everything that decides what a sample is) matches
-the manifest's; otherwise it is an error that names the differing field.
+resumed only when the new command's identity matches the manifest's (harness.identity).
 """
 from __future__ import annotations
 
@@ -125,28 +124,11 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         return JsonlWriter(self.path / name)
 
-    def check_resumable(self, identity: dict[str, Any]) -> None:
-        """Refuse to mix samples made under different settings in one directory."""
-        if not self.exists():
-            if self.path.exists() and any(self.path.iterdir()):
-                raise HarnessError(f"--out {self.path}: directory exists, is not empty and has no {MANIFEST}")
-            return
-        previous = self.manifest().get("identity", {})
-        for field, (old, new) in sorted(diff_fields(previous, identity).items()):
-            raise HarnessError(
-                f"--out {self.path}: existing run has {field}={json.dumps(old)}, this command asks "
-                f"{json.dumps(new)}; use another --out to keep both"
-            )
-
-
-def diff_fields(old: Any, new: Any, prefix: str = "") -> dict[str, tuple[Any, Any]]:
-    """Dotted paths where two JSON-like values differ."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: dict[str, tuple[Any, Any]] = {}
-        for key in sorted(set(old) | set(new)):
-            out.update(diff_fields(old.get(key), new.get(key), f"{prefix}{key}."))
-        return out
-    return {} if old == new else {prefix.rstrip("."): (old, new)}
+    def check_resumable(self) -> None:
+        """Refuse a directory that holds other files but no run (whether a run may resume is
+        harness.identity's rule)."""
+        if not self.exists() and self.path.exists() and any(self.path.iterdir()):
+            raise HarnessError(f"--out {self.path}: directory exists, is not empty and has no {MANIFEST}")
 
 
 def dump_lines(records: Iterable[dict[str, Any]], path: Path) -> None:

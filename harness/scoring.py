@@ -8,6 +8,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.metrics import bootstrap_ci, check_ks, majority_answer, mean_pass_at_k, pass_at_1
+from harness.sampling import Sampling
 from suites.base import Problem, Suite
 
 
@@ -83,17 +84,10 @@ def _reason_counts(grades: Iterable[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def protocol_deviations(suite: Suite, sampling: dict[str, Any], options: dict[str, Any],
+def protocol_deviations(suite: Suite, sampling: Sampling, options: dict[str, Any],
                         num_problems: int, total_problems: int) -> list[str]:
-    published = suite.protocol
-    notes = []
-    if sampling["n"] != published.n:
-        notes.append(f"n={sampling['n']} samples per problem (published: {published.n})")
-    if sampling["max_tokens"] != published.max_tokens:
-        notes.append(f"max_tokens={sampling['max_tokens']} (published: {published.max_tokens})")
-    for name in ("temperature", "top_p", "top_k"):
-        if sampling[name] != getattr(published, name):
-            notes.append(f"{name}={sampling[name]} (published: {getattr(published, name)})")
+    """Sentences for every declared MEASURE setting away from the published protocol, and a subset."""
+    notes = sampling.deviations(suite.protocol)
     if num_problems < total_problems:
         notes.append(f"{num_problems} of {total_problems} problems (--limit)")
     return notes + list(suite.option_deviations(options))

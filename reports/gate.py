@@ -4,8 +4,9 @@ A suite regresses when the candidate's pass@1 is lower by more than `max_drop` p
 one-sided paired test (McNemar for n = 1, sign-flip permutation otherwise), Holm-adjusted over
 the gated suites, is below `alpha`. The difference is the mean over problems of the per-problem
 pass-rate difference, with a paired bootstrap interval (problems resampled as pairs). Runs that
-measure different things (suite version or data, problem set, sampling, grader or its options)
-cannot be gated: `IncomparableRuns`, exit code 2.
+measure different things (harness.identity.comparable_identity: suite version or data, problem
+set, grader, every option and sampling setting declared to change results) cannot be gated:
+`IncomparableRuns`, exit code 2.
 """
 from __future__ import annotations
 
@@ -15,14 +16,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.identity import differences
 from harness.metrics import bootstrap_ci
 from reports.paired import holm, mcnemar_p, sign_flip_p, unpaired_permutation_p
 from reports.runs import SuiteRun
-
-# Options that decide where code runs, not what is measured.
-IRRELEVANT_OPTIONS = {"sandbox", "unsafe_local", "executor"}
-SAMPLING_FIELDS = ("n", "temperature", "top_p", "top_k", "max_tokens")
-
 
 class IncomparableRuns(HarnessError):
     """The two runs measure different things; the message says which field differs."""
@@ -44,31 +41,15 @@ class SuiteVerdict:
     regression: bool
 
 
-def comparable_settings(run: SuiteRun) -> dict[str, Any]:
-    identity = run.identity
-    options = {k: v for k, v in (identity.get("options") or {}).items() if k not in IRRELEVANT_OPTIONS}
-    sampling = identity.get("sampling", {})
-    return {
-        "suite version": identity.get("version"),
-        "data sha256": identity.get("data_sha256"),
-        "grader": run.grader.get("grader"),
-        **{f"option {k}": v for k, v in sorted(options.items())},
-        **{f"sampling {k}": sampling.get(k) for k in SAMPLING_FIELDS},
-    }
-
-
 def check_comparable(baseline: SuiteRun, candidate: SuiteRun) -> None:
-    old, new = comparable_settings(baseline), comparable_settings(candidate)
-    for name in old.keys() | new.keys():
-        if old.get(name) != new.get(name):
-            raise IncomparableRuns(f"suite {baseline.suite}: {name} differs (baseline {old.get(name)!r}, "
-                                   f"candidate {new.get(name)!r})")
     only_base = baseline.counts.keys() - candidate.counts.keys()
     only_cand = candidate.counts.keys() - baseline.counts.keys()
     if only_base or only_cand:
         example = sorted(only_base or only_cand)[0]
         raise IncomparableRuns(f"suite {baseline.suite}: problem sets differ ({len(only_base)} only in baseline, "
                                f"{len(only_cand)} only in candidate, e.g. {example})")
+    for name, old, new in differences(baseline.comparability(), candidate.comparability()):
+        raise IncomparableRuns(f"suite {baseline.suite}: {name} differs (baseline {old!r}, candidate {new!r})")
 
 
 def pair_suites(baseline: Sequence[SuiteRun], candidate: Sequence[SuiteRun],

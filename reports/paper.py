@@ -129,14 +129,9 @@ def engine_and_grader_differences(run: SuiteRun, paper: str) -> list[str]:
 
 
 def run_differences(run: SuiteRun, paper: str) -> list[str]:
-    notes = list(run.metrics.get("deviations") or [])
-    text = " ".join(notes).lower()
-    options = run.metrics.get("options") or {}
-    if options.get("public_tests_only") and "public" not in text:
-        notes.append("public tests only (published: full tests)")
-    if options.get("option_order") not in (None, "published") and "order" not in text:
-        notes.append(f"option order {options['option_order']} (published file order)")
-    return notes + engine_and_grader_differences(run, paper)
+    """The run's recorded deviations (every declared MEASURE setting away from the published
+    protocol, from harness.settings), then engine and grader against the paper's protocol."""
+    return list(run.metrics.get("deviations") or []) + engine_and_grader_differences(run, paper)
 
 
 def build_paper_report(runs: Sequence[SuiteRun], paper: str, paper_model: str | None = None) -> PaperReport:

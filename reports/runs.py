@@ -1,8 +1,8 @@
 """Run directories as reports see them: one `SuiteRun` per (run, suite), with per-problem counts.
 
 Reports never load a model: everything comes from manifest.json, metrics.json, grades.jsonl and
-(for the publisher's verdicts kept by `harness import`) generations.jsonl. `comparability` holds
-the settings that make two numbers of the same suite comparable; reports mark cells that differ.
+(for the publisher's verdicts kept by `harness import`) generations.jsonl. `comparability` is
+harness.identity's one definition of what makes two numbers of the same suite comparable.
 """
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import HarnessError
+from harness.identity import comparable_identity, suite_settings
 from harness.rundir import RunDir
 
-# Suite options that change what a number means (LCB grader mode and tests, GPQA option order,
-# the think-block policy); other options (e.g. the sandbox) do not.
-MEANINGFUL_OPTIONS = ("grader", "public_tests_only", "option_order", "think")
 Counts = dict[str, tuple[int, int]]  # problem_id -> (samples, correct samples)
 
 
@@ -70,28 +68,19 @@ class SuiteRun:
         temperature = "T=?" if self.kind == "grade" else f"T={self.sampling.get('temperature')}"
         return ", ".join([f"n={self.n}", budget, temperature, *self.option_labels()])
 
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.identity.get("options") or self.metrics.get("options") or {}
+
     def option_labels(self) -> list[str]:
         """Options that change the number, named in the cell itself (not only in a footnote)."""
-        options = self.metrics.get("options") or self.identity.get("options") or {}
-        labels = []
-        if options.get("public_tests_only"):
-            labels.append("PUBLIC TESTS ONLY")
-        if options.get("option_order") not in (None, "published"):
-            labels.append(f"options {options['option_order']}")
-        if options.get("grader") not in (None, "compat"):
-            labels.append(f"grader {options['grader']}")
-        return labels
+        return suite_settings(self.suite).labels(self.options)
 
     def comparability(self) -> dict[str, Any]:
-        options = self.metrics.get("options") or self.identity.get("options") or {}
-        key = {
-            "suite version": self.metrics.get("suite_version", self.identity.get("version")),
-            "data sha256": (self.identity.get("data_sha256") or "")[:12],
-            "problems": self.metrics["num_problems"],
-            "n": self.n,
-            "max tokens": self.max_tokens,
-        }
-        key.update({name.replace("_", " "): options[name] for name in MEANINGFUL_OPTIONS if name in options})
+        """harness.identity's comparable identity of this suite's number (n as graded)."""
+        entry = {**self.identity, "grader": self.identity.get("grader") or {"name": self.grader.get("grader")}}
+        key = comparable_identity(entry, self.kind)
+        key["sampling.n"] = self.n
         return key
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from harness.backends.base import Sampling
 from harness.pipeline import SuitePlan, finish, open_run, plan_suite
 from harness.rundir import GENERATIONS, GRADES, RunDir
 from suites import get_suite
@@ -18,12 +17,15 @@ from suites import get_suite
 
 def write_run(out: Path, outcomes: Mapping[str, Mapping[str, Sequence[bool]]], model: str = "synthetic",
               max_tokens: int = 40960, temperature: float = 1.0, options: dict[str, Any] | None = None,
-              published: Mapping[str, Mapping[str, Sequence[bool]]] | None = None, seed: int = 0) -> list[dict]:
+              published: Mapping[str, Mapping[str, Sequence[bool]]] | None = None, seed: int = 0,
+              sampling: dict[str, Any] | None = None) -> list[dict]:
     """outcomes: suite -> problem_id -> per-sample verdicts (the same number of samples per problem).
 
-    `published` (same shape) adds the publisher's verdicts, as `harness import` keeps them.
+    `published` (same shape) adds the publisher's verdicts, as `harness import` keeps them;
+    `sampling` overrides further sampling fields (top_p, top_k).
     """
-    plans = [planned(suite, by_problem, max_tokens, temperature, options or {}, seed)
+    fields = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed, **(sampling or {})}
+    plans = [planned(suite, by_problem, fields, options or {})
              for suite, by_problem in outcomes.items()]
     run = RunDir(out)
     manifest = open_run(run, "eval", {"kind": "eval", "model": model, "backend": "synthetic",
@@ -44,14 +46,13 @@ def write_run(out: Path, outcomes: Mapping[str, Mapping[str, Sequence[bool]]], m
     return finish(run, manifest, plans, [1], model_name=model)
 
 
-def planned(suite: str, outcomes: Mapping[str, Sequence[bool]], max_tokens: int, temperature: float,
-            options: dict[str, Any], seed: int) -> SuitePlan:
+def planned(suite: str, outcomes: Mapping[str, Sequence[bool]], sampling: dict[str, Any],
+            options: dict[str, Any]) -> SuitePlan:
     samples = {len(v) for v in outcomes.values()}
     if len(samples) != 1:
         raise ValueError("every problem needs the same number of samples")
-    sampling = Sampling(n=samples.pop(), temperature=temperature, top_p=0.95, max_tokens=max_tokens,
-                        top_k=-1, seed=seed)
-    plan = plan_suite(get_suite(suite), options, sampling, None)
+    chosen = get_suite(suite)
+    plan = plan_suite(chosen, options, chosen.protocol.override(n=samples.pop(), **sampling), None)
     known = plan.by_id
     missing = [p for p in outcomes if p not in known]
     if missing:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import importlib
 
 from harness.errors import HarnessError
-from suites.base import Problem, Protocol, Suite, Verdict
+from harness.sampling import Sampling
+from suites.base import Problem, Suite, Verdict
 
 # name -> module that defines SUITE; modules are imported on first use.
 SUITE_MODULES = {
@@ -36,4 +37,4 @@ def parse_suite_list(text: str) -> list[Suite]:
     return [get_suite(name) for name in names]
 
 
-__all__ = ["Problem", "Protocol", "Suite", "Verdict", "get_suite", "parse_suite_list", "suite_names"]
+__all__ = ["Problem", "Sampling", "Suite", "Verdict", "get_suite", "parse_suite_list", "suite_names"]

@@ -1,9 +1,10 @@
 """AIME 2024 (I and II), 30 problems, exactly as the VibeThinker-1.5B report evaluated them."""
 from harness.graders.math import math_grader
-from suites.base import Protocol, Suite
+from harness.sampling import Sampling
+from suites.base import Suite
 from suites.vibethinker_parquet import aime_id, problems_from_rows, read_rows
 
-MATH_PROTOCOL = Protocol(n=64, temperature=1.0, top_p=0.95, max_tokens=40960)
+MATH_PROTOCOL = Sampling(n=64, temperature=1.0, top_p=0.95, max_tokens=40960)
 
 
 def load(path, options):

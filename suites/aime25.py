@@ -7,6 +7,7 @@ problem ids are recorded in the run manifest.
 """
 from suites.aime24 import MATH_PROTOCOL
 from harness.graders.math import math_grader
+from harness.settings import Setting
 from suites.base import Suite
 from suites.vibethinker_parquet import aime_id, problems_from_rows, read_rows
 
@@ -39,6 +40,7 @@ SUITE = Suite(
     loader=load,
     grader_for=math_grader,
     protocol=MATH_PROTOCOL,
-    options={"repair_prompts": False},
+    options=(Setting("repair_prompts", False, "aime25: restore \\f where the published prompts hold a form feed",
+                     kind=bool, label=lambda value: "prompts repaired"),),
     description="AIME 2025 I+II; 2 prompts carry a form feed for \\f (kept by default)",
 )

@@ -2,32 +2,27 @@
 
 Suites are small declarative objects. The pipeline only ever asks a suite for its problems
 (`load_problems`) and for its grader; everything a run depends on is in the suite's `identity`,
-which goes into the manifest.
+which goes into the manifest. A suite's options are `harness.settings.Setting` declarations: the
+CLI flags, the comparability rule and the deviation sentences are derived from them.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from harness.errors import HarnessError
+from harness.sampling import Sampling
+from harness.settings import Setting, Settings, union
 
 DATA_DIR = Path(__file__).parent / "data"
-# Options every suite accepts; see harness.graders.answer_region for `think`.
-COMMON_OPTIONS: dict[str, Any] = {"think": "strip"}
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """Sampling settings of the published evaluation (VibeThinker-1.5B report, section 4.1)."""
-
-    n: int
-    temperature: float
-    top_p: float
-    max_tokens: int
-    top_k: int = -1  # -1 = disabled, as in vLLM
+# Options every suite accepts (a suite may redeclare one with its own default); see
+# harness.graders.answer_region for `think`.
+THINK = Setting("think", "strip", "think-block policy for grading: strip = the text after the last </think> "
+                "(default for math and GPQA), full = the whole response (default for LiveCodeBench)",
+                choices=("strip", "full"))
+COMMON_OPTIONS: tuple[Setting, ...] = (THINK,)
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,8 @@ class Suite:
     """A benchmark. Subclass-free: each suite module builds one of these.
 
     `loader(path, options) -> list[Problem]` reads the data file; `grader_for(options)` returns the
-    pure grading function; `options` declares the suite-specific settings and their defaults.
+    pure grading function; `options` declares the suite-specific settings; `protocol` is the
+    published sampling (VibeThinker-1.5B report, section 4.1).
     """
 
     name: str
@@ -93,15 +89,13 @@ class Suite:
     source: str
     loader: Callable[[Path, dict[str, Any]], list[Problem]]
     grader_for: Callable[[dict[str, Any]], Grader]
-    protocol: Protocol
+    protocol: Sampling
     kind: str = "math"  # math | choice | code: decides cons@n and how answers are normalised
     breakdown_fields: tuple[str, ...] = ()
-    options: dict[str, Any] = field(default_factory=dict)
+    options: tuple[Setting, ...] = ()
     description: str = ""
     # seconds per verdict in a killable worker; None = the grader enforces its own limits in-process
     verdict_timeout: float | None = 30.0
-    # option values that depart from the published protocol, as sentences for the manifest/reports
-    option_deviations: Callable[[dict[str, Any]], list[str]] = lambda options: []
     # for suites that ship no data (data_file=""): where users get it, shown when --data is missing
     data_hint: str = ""
     # digest of a --data path (a directory, or several files read); default: sha256 of the file
@@ -111,11 +105,24 @@ class Suite:
     def data_path(self) -> Path:
         return DATA_DIR / self.data_file
 
+    @property
+    def settings(self) -> Settings:
+        return Settings(tuple(union([self.options, COMMON_OPTIONS])))
+
     def resolve_options(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Defaults overlaid with the options this suite knows; unknown keys are ignored here."""
-        resolved = {**COMMON_OPTIONS, **self.options}
-        resolved.update({k: v for k, v in given.items() if k in resolved and v is not None})
-        return resolved
+        """Defaults overlaid with the options this suite declares, validated; other keys are ignored."""
+        return self.settings.resolve(given)
+
+    def option_deviations(self, options: dict[str, Any]) -> list[str]:
+        return self.settings.deviations(self.resolve_options(options))
+
+    def grader_identity(self) -> dict[str, Any]:
+        """The grading function and its rules version (`RULES_VERSION` of its module), for the identity."""
+        import sys
+
+        module = sys.modules.get(self.grader_for.__module__)
+        return {"name": f"{self.grader_for.__module__}.{self.grader_for.__name__}",
+                "version": getattr(module, "RULES_VERSION", None)}
 
     def load_problems(self, options: dict[str, Any] | None = None, data: Path | None = None) -> list[Problem]:
         options = self.resolve_options(options or {})
@@ -141,5 +148,6 @@ class Suite:
             "data_sha256": sha256_of(path) if path.is_file() else self.sha256,
             "source": self.source,
             "options": self.resolve_options(options or {}),
-            "protocol": dataclasses.asdict(self.protocol),
+            "grader": self.grader_identity(),
+            "protocol": self.protocol.as_dict(),
         } | (self.data_digest(path) if data and self.data_digest else {})

@@ -27,7 +27,9 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.graders.choice import choice_grader
-from suites.base import Problem, Protocol, Suite
+from harness.sampling import Sampling
+from harness.settings import Setting
+from suites.base import Problem, Suite
 from suites.vibethinker_parquet import read_rows
 
 SUFFIX = ("Please reason step-by-step and put your choice letter without any other text with "
@@ -77,20 +79,28 @@ def to_problem(row: dict[str, Any], order: str, seed: int, path: Path) -> Proble
 
 def load(path: Path, options: dict[str, Any]) -> list[Problem]:
     order, seed = options["option_order"], options["option_seed"]
-    if order not in ORDERS:
-        raise HarnessError(f"--option-order {order}: expected one of {', '.join(ORDERS)}")
-    if not isinstance(seed, int):
-        raise HarnessError(f"--option-seed {seed!r}: expected an integer")
     return [to_problem(row, order, seed, path) for row in read_rows(path)]
 
 
-def deviations(options: dict[str, Any]) -> list[str]:
-    if options["option_order"] == "published":
-        return ["option_order=published: the correct option is always A in this file, so a model "
-                "that always answers A scores 100%; compare only with runs of the same order"]
-    return [f"option_order=shuffled (option_seed={options['option_seed']}): options permuted per "
+def order_deviation(order: str, options: dict[str, Any]) -> str:
+    """Every order is stated: published prompts make a constant answer score 100%, shuffled ones
+    are not the published bytes."""
+    if order == "published":
+        return ("option_order=published: the correct option is always A in this file, so a model "
+                "that always answers A scores 100%; compare only with runs of the same order")
+    return (f"option_order=shuffled (option_seed={options.get('option_seed')}): options permuted per "
             "question by the rule in suites/gpqa_diamond.py; the published prompts always put the "
-            "answer at A"]
+            "answer at A")
+
+
+OPTIONS = (
+    Setting("option_order", "shuffled", "gpqa_diamond option order: shuffled (default; seeded, recorded rule) or "
+            "published (the file's order, answer always A)", choices=ORDERS, published="published",
+            deviation=order_deviation, label=lambda order: f"options {order}"),
+    # stated inside the option_order sentence; changes the prompts, hence MEASURE
+    Setting("option_seed", 0, "gpqa_diamond: seed of the option shuffle (default 0)", kind=int,
+            deviation=lambda seed, options: None),
+)
 
 
 SUITE = Suite(
@@ -101,9 +111,8 @@ SUITE = Suite(
     source="WeiboAI/VibeThinker@e6e3bfb eval/math/data/gpqa.parquet (MIT); GPQA by Rein et al. (CC BY 4.0)",
     loader=load,
     grader_for=choice_grader,
-    protocol=Protocol(n=16, temperature=1.0, top_p=0.95, max_tokens=40960),
+    protocol=Sampling(n=16, temperature=1.0, top_p=0.95, max_tokens=40960),
     kind="choice",
-    options={"option_order": "shuffled", "option_seed": 0},
+    options=OPTIONS,
     description="GPQA-Diamond, boxed-letter prompt; options shuffled by default (published file: always A)",
-    option_deviations=deviations,
 )

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
-from suites.base import DATA_DIR, Problem, Protocol, sha256_of, verify_sha256
+from harness.sampling import Sampling
+from harness.settings import Role, Setting
+from suites.base import DATA_DIR, THINK, Problem, sha256_of, verify_sha256
 
-PROTOCOL = Protocol(n=8, temperature=0.6, top_p=0.95, max_tokens=40960)
+PROTOCOL = Sampling(n=8, temperature=0.6, top_p=0.95, max_tokens=40960)
 TIMEOUT_S = 6
-DEFAULT_OPTIONS = {"grader": "compat", "public_tests_only": False, "sandbox": "auto", "unsafe_local": False,
-                   "think": "full"}  # lcb_runner extracts code from the whole output, reasoning included
 HF_HINT = ("Download test*.jsonl of the Hugging Face dataset livecodebench/code_generation_lite "
            "(v5 window: test.jsonl..test5.jsonl, at least test4+test5; v6: test6.jsonl as well) into one "
            "directory and pass --data DIR; see docs/livecodebench.md.")
@@ -232,15 +232,24 @@ def _function_name(starter_code: str) -> str | None:
     return None
 
 
-def option_deviations(options: dict[str, Any]) -> list[str]:
-    notes = []
-    if options.get("public_tests_only"):
-        notes.append("public tests only (overstates pass@1 against the full hidden tests)")
-    if options.get("grader") == "fixed":
-        notes.append("grader=fixed (repairs the official grader's false negatives; not comparable to compat numbers)")
-    if options.get("think") != "full":
-        notes.append(f"think={options.get('think')} (lcb_runner extracts code from the full output)")
-    return notes
+OPTIONS = (
+    Setting("grader", "compat", "LiveCodeBench grader mode: compat (the official grader bug for bug) or fixed",
+            choices=("compat", "fixed"),
+            deviation=lambda mode, options: "grader=fixed (repairs the official grader's false negatives; not "
+            "comparable to compat numbers)" if mode == "fixed" else None,
+            label=lambda mode: f"grader {mode}"),
+    Setting("public_tests_only", False, "LiveCodeBench: grade on public tests only (shown on every result)", kind=bool,
+            deviation=lambda public, options: "public tests only (overstates pass@1 against the full hidden tests)"
+            if public else None,
+            label=lambda public: "PUBLIC TESTS ONLY"),
+    Setting("sandbox", "auto", "where untrusted code runs (default: docker where a daemon answers, else bwrap)",
+            choices=("auto", "docker", "bwrap", "local"), role=Role.PLACE),
+    Setting("unsafe_local", False, "allow --sandbox local (no isolation)", kind=bool, role=Role.PLACE,
+            flag_name="--unsafe-local-sandbox"),
+    # lcb_runner extracts code from the whole output, reasoning included
+    THINK.with_default("full", deviation=lambda think, options: None if think == "full" else
+                       f"think={think} (lcb_runner extracts code from the full output)"),
+)
 
 
 def code_suite(**fields: Any):
@@ -249,6 +258,5 @@ def code_suite(**fields: Any):
     from suites.base import Suite
 
     shared = dict(version="1", grader_for=code_grader, protocol=PROTOCOL, kind="code",
-                  breakdown_fields=("difficulty",), options=dict(DEFAULT_OPTIONS), verdict_timeout=None,
-                  option_deviations=option_deviations)
+                  breakdown_fields=("difficulty",), options=OPTIONS, verdict_timeout=None)
     return Suite(**(shared | fields))

@@ -56,7 +56,7 @@ def test_changed_settings_on_an_existing_run_are_refused(tmp_path):
     before = (out / "grades.jsonl").read_text()
     line = error_line(run_harness("grade", "--suite", "aime24", "--think", "full", "--generations", str(path),
                                   "--out", str(out)))
-    assert "think" in line and "use another --out" in line
+    assert "think" in line and "use a new --out" in line
     assert (out / "grades.jsonl").read_text() == before
 
 

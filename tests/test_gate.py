@@ -120,8 +120,8 @@ def test_holm_correction_across_suites_can_turn_a_failure_into_a_pass(tmp_path):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"max_tokens": 128}, "sampling max_tokens differs"),
-    ({"options": {"think": "full"}}, "option think differs"),
+    ({"max_tokens": 128}, "sampling.max_tokens differs"),
+    ({"options": {"think": "full"}}, "options.think differs"),
     ({"problems": 499}, "problem sets differ"),
     ({"suite": "aime24"}, "suites differ"),
 ])

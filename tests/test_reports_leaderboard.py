@@ -60,11 +60,11 @@ def test_cells_with_other_settings_are_marked_and_explained(runs, tmp_path):
     flagged = csv.set_index("model")["incomparable"].to_dict()
     assert flagged == {"model-a": False, "model-b": True, "model-c": False, "model-d": True}
     notes = csv.set_index("model")["notes"].to_dict()
-    assert "max tokens 128 (column: 40960)" in notes["model-b"]
+    assert "sampling.max_tokens 128 (column: 40960)" in notes["model-b"]
     assert "think full (column: strip)" in notes["model-d"]
     line_b = next(line for line in markdown.splitlines() if line.startswith("| ") and "model-b" in line)
     assert "\u26a0" in line_b and "n=4, 128 tok" in line_b
-    assert "model-b differs from the column: max tokens 128 (column: 40960)" in markdown
+    assert "model-b differs from the column: sampling.max_tokens 128 (column: 40960)" in markdown
 
 
 def test_published_rows_come_from_the_paper_table_and_are_marked(runs, tmp_path):

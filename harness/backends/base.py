@@ -10,18 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol, Sequence
 
-
-@dataclass(frozen=True)
-class Sampling:
-    n: int
-    temperature: float
-    top_p: float
-    max_tokens: int
-    top_k: int = -1
-    seed: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+from harness.sampling import Sampling
 
 
 @dataclass(frozen=True)

@@ -6,52 +6,40 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.pipeline import SamplingOverrides
-from suites import Suite
-
-# flag -> (suite option key, argparse kwargs). A flag is an error when no chosen suite knows it.
-SUITE_OPTION_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
-    "--think": ("think", {"choices": ["strip", "full"], "help": "think-block policy for grading (default strip)"}),
-    "--repair-prompts": ("repair_prompts", {"action": "store_true", "default": None,
-                                            "help": "aime25: restore \\f where the published prompts hold a form feed"}),
-    "--option-order": ("option_order", {"choices": ["published", "shuffled"], "help": "gpqa_diamond option order"}),
-    "--option-seed": ("option_seed", {"type": int, "help": "gpqa_diamond: seed of the option shuffle (default 0)"}),
-    "--grader": ("grader", {"choices": ["compat", "fixed"], "help": "LiveCodeBench grader mode"}),
-    "--public-tests-only": ("public_tests_only", {"action": "store_true", "default": None,
-                                                  "help": "LiveCodeBench: grade on public tests only"}),
-    "--sandbox": ("sandbox", {"choices": ["docker", "bwrap", "local"], "help": "where untrusted code runs"}),
-    "--unsafe-local-sandbox": ("unsafe_local", {"action": "store_true", "default": None,
-                                                "help": "allow --sandbox local (no isolation)"}),
-}
+from harness.sampling import SAMPLING_SETTINGS, Sampling
+from harness.settings import Setting, add_flags, given_values, union
+from suites import Suite, get_suite, suite_names
 
 
-def add_suite_options(parser: argparse.ArgumentParser) -> None:
+def declared_suite_options() -> list[Setting]:
+    """Every option any registered suite declares, one flag per name."""
+    return union(get_suite(name).settings for name in suite_names())
+
+
+def add_suite_options(parser: argparse.ArgumentParser, ks: bool = True) -> None:
     parser.add_argument("--data", type=Path, help="problem file or directory instead of the vendored data")
-    parser.add_argument("--k", default="1", help="comma-separated k for pass@k (each k <= n)")
-    for flag, (key, kwargs) in SUITE_OPTION_FLAGS.items():
-        parser.add_argument(flag, dest=key, **kwargs)
+    if ks:
+        parser.add_argument("--k", default="1", help="comma-separated k for pass@k (each k <= n)")
+    add_flags(parser.add_argument_group("suite options (each applies to the suites that declare it)"),
+              declared_suite_options())
 
 
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-n", type=int, help="samples per problem (default: the suite's published n)")
-    parser.add_argument("--temperature", type=float)
-    parser.add_argument("--top-p", type=float)
-    parser.add_argument("--top-k", type=int)
-    parser.add_argument("--max-tokens", type=int)
-    parser.add_argument("--seed", type=int, default=0)
+    add_flags(parser.add_argument_group("sampling (default: each suite's published protocol)"), list(SAMPLING_SETTINGS))
     parser.add_argument("--limit", type=int, help="only the first L problems of each suite")
 
 
 def suite_options(args: argparse.Namespace, suites: list[Suite]) -> dict[str, Any]:
+    """The suite options given on the command line; one no chosen suite declares is an error."""
     options = {}
-    for flag, (key, _) in SUITE_OPTION_FLAGS.items():
-        value = getattr(args, key, None)
+    for item in declared_suite_options():
+        value = given_values(args, [item]).get(item.name)
         if value is None:
             continue
-        if not any(key in suite.resolve_options({}) for suite in suites):
+        if not any(suite.settings.get(item.name) for suite in suites):
             names = ", ".join(suite.name for suite in suites)
-            raise HarnessError(f"{flag}: does not apply to {names}")
-        options[key] = value
+            raise HarnessError(f"{item.flag}: does not apply to {names}")
+        options[item.name] = item.validate(value)
     return options
 
 
@@ -62,13 +50,10 @@ def parse_ks(text: str) -> list[int]:
         raise HarnessError(f"--k {text}: expected comma-separated integers, e.g. 1,4,8") from None
 
 
-def sampling_overrides(args: argparse.Namespace) -> SamplingOverrides:
-    for name in ("n", "max_tokens"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise HarnessError(f"--{name.replace('_', '-')} {value}: must be >= 1")
-    return SamplingOverrides(n=args.n, temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
-                             max_tokens=args.max_tokens, seed=args.seed)
+def sampling_for(suite: Suite, args: argparse.Namespace) -> Sampling:
+    """The suite's published protocol with the sampling flags given (validated, named on error)."""
+    given = given_values(args, list(SAMPLING_SETTINGS))
+    return suite.protocol.override(**{"seed": 0, **given})
 
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness.backends import make_backend
 from harness.cli.common import (add_executor_options, add_sampling_options, add_suite_options, executor_from_args,
-                                parse_ks, sampling_overrides, suite_options)
+                                parse_ks, sampling_for, suite_options)
 from harness.display import print_results
 from harness.errors import HarnessError
 from harness.pipeline import EvalSpec, evaluate, plan_suite
@@ -81,10 +81,9 @@ def backend_options(args) -> dict:
 def run(args) -> int:
     suites = parse_suite_list(args.suite)
     options = suite_options(args, suites)
-    overrides = sampling_overrides(args)
     if args.data is not None and len(suites) > 1:
         raise HarnessError("--data: give one suite when supplying its data")
-    plans = [plan_suite(suite, options, overrides.apply(suite), args.limit, args.data) for suite in suites]
+    plans = [plan_suite(suite, options, sampling_for(suite, args), args.limit, args.data) for suite in suites]
     spec = EvalSpec(plans=plans, model=args.model, backend=args.backend, out=args.out,
                     ks=parse_ks(args.k), backend_options=backend_options(args))
     with executor_from_args(args) as executor:

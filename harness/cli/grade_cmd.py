@@ -5,7 +5,7 @@ from pathlib import Path
 
 from harness.cli.common import add_executor_options, add_suite_options, executor_from_args, parse_ks, suite_options
 from harness.display import print_results
-from harness.pipeline import SamplingOverrides, plan_suite, regrade
+from harness.pipeline import plan_suite, regrade
 from suites import get_suite
 
 
@@ -23,7 +23,7 @@ def register(commands) -> None:
 def run(args) -> int:
     suite = get_suite(args.suite)
     options = suite_options(args, [suite])
-    plan = plan_suite(suite, options, SamplingOverrides().apply(suite), None, args.data)
+    plan = plan_suite(suite, options, suite.protocol, None, args.data)
     with executor_from_args(args) as executor:
         metrics = regrade(plan, args.generations, args.out, parse_ks(args.k), args.model, executor)
     print_results(metrics, str(args.out))

@@ -7,6 +7,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli.common import add_suite_options, suite_options
+from harness.errors import HarnessError
 from suites import get_suite, suite_names
 from suites.papers import suite_reference
 
@@ -16,12 +18,13 @@ def register(commands) -> None:
     parser.add_argument("action", nargs="?", choices=["show"], help="show one suite's problems")
     parser.add_argument("suite", nargs="?")
     parser.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
+    add_suite_options(parser, ks=False)  # show: the prompts exactly as eval/grade with these flags build them
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
     if args.action == "show":
-        return show(args.suite)
+        return show(args)
     table = Table(title="suites")
     for column in ("suite", "problems", "data sha256", "protocol (n, T, top_p, max tokens)", "paper (VibeThinker / base)"):
         table.add_column(column)
@@ -38,12 +41,11 @@ def run(args) -> int:
     return 0
 
 
-def show(name: str | None) -> int:
-    from harness.errors import HarnessError
-
-    if not name:
+def show(args) -> int:
+    if not args.suite:
         raise HarnessError("suites show: name a suite")
-    for problem in get_suite(name).load_problems():
+    suite = get_suite(args.suite)
+    for problem in suite.load_problems(suite_options(args, [suite]), args.data):
         record = {"problem_id": problem.problem_id, "messages": problem.messages,
                   "answer": problem.answer, "metadata": problem.metadata}
         sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,103 @@
+"""The one definition of "comparable": which recorded settings must be equal, derived from declarations.
+
+Input is what a manifest records per suite (`SuitePlan.identity()`: name, version, data sha256,
+problems, grader, options, sampling). Each option and sampling field is classified by its declared
+`harness.settings.Role`, so nothing here names an option:
+
+- `comparable_identity`: MEASURE fields, plus suite version, data, problem set and grader. Two
+  numbers of a suite are comparable iff these are equal: the leaderboard, the gate and the paper
+  report all call it (through `reports.runs.SuiteRun.comparability`).
+- `sample_identity`: the same plus SAMPLE fields (the seed). A resume is allowed iff these, the
+  model and the backend are equal (`run_identity`), so changing only a PLACE setting such as the
+  sandbox resumes.
+Imported generations (`kind: grade`) have unknown sampling apart from n: those fields are None.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.sampling import SAMPLING_SETTINGS
+from harness.settings import Role, Settings
+
+SUITE_FIELDS = ("version", "data_sha256", "problems", "problem_ids_sha256", "grader")
+MAX_MESSAGE = 300
+
+
+def suite_settings(name: str) -> Settings:
+    """The suite's declarations; an unknown suite has none, so all its options count as MEASURE."""
+    from suites import get_suite
+
+    try:
+        return get_suite(name).settings
+    except HarnessError:
+        return Settings()
+
+
+def _fields(entry: dict[str, Any], kind: str, roles: tuple[Role, ...]) -> dict[str, Any]:
+    settings = suite_settings(entry.get("name", ""))
+    out = {name: entry.get(name) for name in SUITE_FIELDS}
+    for name, value in sorted((entry.get("options") or {}).items()):
+        if settings.role_of(name) in roles:
+            out[f"options.{name}"] = value
+    sampling = entry.get("sampling") or {}
+    for item in SAMPLING_SETTINGS:
+        if item.role in roles:
+            known = kind != "grade" or item.name == "n"
+            out[f"sampling.{item.name}"] = sampling.get(item.name) if known else None
+    return out
+
+
+def comparable_identity(entry: dict[str, Any], kind: str = "eval") -> dict[str, Any]:
+    """Field path -> value of everything that changes what a suite's number measures."""
+    return _fields(entry, kind, (Role.MEASURE,))
+
+
+def sample_identity(entry: dict[str, Any], kind: str = "eval") -> dict[str, Any]:
+    """`comparable_identity` plus what decides which samples are drawn (the seed)."""
+    return _fields(entry, kind, (Role.MEASURE, Role.SAMPLE))
+
+
+def run_identity(identity: dict[str, Any]) -> dict[str, Any]:
+    """A run's resume identity, flat: kind, model, backend (or generations sha) and every suite's fields."""
+    kind = identity.get("kind", "eval")
+    flat = {key: value for key, value in identity.items() if key != "suites"}
+    entries = identity.get("suites") or []
+    flat["suites"] = [entry.get("name") for entry in entries]
+    for entry in entries:
+        for path, value in sample_identity(entry, kind).items():
+            flat[f"suites[{entry.get('name')}].{path}"] = value
+    return flat
+
+
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    return [(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
+            if old.get(key) != new.get(key)]
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def describe(differing: list[tuple[str, Any, Any]], limit: int = 3) -> tuple[str, str]:
+    """('a.b=1, c=2', '3, 4'): the first fields with their old and new values, short enough to read."""
+    shown = differing[:limit]
+    old = ", ".join(f"{key}={_short(a)}" for key, a, _ in shown)
+    new = ", ".join(_short(b) for _, _, b in shown)
+    more = f" (and {len(differing) - limit} more)" if len(differing) > limit else ""
+    return old + more, new
+
+
+def resume_refusal(out: str, previous: dict[str, Any], asked: dict[str, Any]) -> str | None:
+    """The one-line refusal naming each changed field, or None when the run may resume."""
+    differing = differences(run_identity(previous), run_identity(asked))
+    if not differing:
+        return None
+    old, new = describe(differing)
+    message = f"--out {out} was made with {old}; this command asks {new} (use a new --out)"
+    if len(message) > MAX_MESSAGE:
+        old, new = describe(differing, 1)
+        message = f"--out {out} was made with {old}; this command asks {new} (use a new --out)"
+    return message
