@@ -65,7 +65,7 @@ class Setting:
 
     def validate(self, value: Any, where: str | None = None) -> Any:
         where = where or self.flag
-        if self.kind is bool and not isinstance(value, bool):
+        if self.kind is bool and not isinstance(value, bool):  # noqa: SIM114
             raise HarnessError(f"{where} {value!r}: expected true or false")
         if self.kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise HarnessError(f"{where} {value!r}: expected a number")
@@ -98,8 +98,8 @@ class Setting:
 
     def argparse_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"dest": self.dest or self.name, "help": self.help, "default": None}
-        if self.kind is bool:
-            kwargs["action"] = "store_true"
+        if self.kind is bool:  # a flag sets the opposite of the default (--no-x for a True default)
+            kwargs.update(action="store_const", const=not self.default)
         else:
             kwargs["type"] = self.kind
             if self.choices is not None:

@@ -2,6 +2,7 @@
 import json
 
 from harness.backends.base import Request
+from harness.backends import backend_info
 from harness.executors.shards import Shard, ShardStore, cut_shards, generation_units, item_key, pack_units
 from harness.rundir import RunDir
 
@@ -17,8 +18,8 @@ def keys(items):
 
 def test_hf_units_are_its_batches_and_other_backends_units_are_problems():
     work = requests(problems=3, n=2)
-    assert [len(u) for u in generation_units(work, "hf", 4)] == [4, 2]
-    assert [keys(u) for u in generation_units(work, "vllm", None)] == [keys(work[0:2]), keys(work[2:4]), keys(work[4:6])]
+    assert [len(u) for u in generation_units(work, backend_info("hf"), {"batch_size": 4})] == [4, 2]
+    assert [keys(u) for u in generation_units(work, backend_info("vllm"), {})] == [keys(work[0:2]), keys(work[2:4]), keys(work[4:6])]
 
 
 def test_packing_never_splits_a_unit_and_keeps_the_order():
@@ -30,7 +31,7 @@ def test_packing_never_splits_a_unit_and_keeps_the_order():
 
 def test_shards_are_cut_from_the_full_list_so_resuming_does_not_move_them():
     work = requests(problems=4, n=2)
-    units = generation_units(work, "hf", 2)
+    units = generation_units(work, backend_info("hf"), {"batch_size": 2})
     fresh = cut_shards("generations", "aime24", units, 4, set(keys(work)))
     assert [(s.index, len(s)) for s in fresh] == [(0, 4), (1, 4)]
     # the first shard finished and one sample of the second batch of shard 1 was written

@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from harness.sampling import Sampling
+from harness.settings import Role, Setting
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,31 @@ def sample_seed(base_seed: int, suite: str, problem_id: str, sample: int) -> int
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+@dataclass(frozen=True)
+class BackendInfo:
+    """What a backend module declares about itself (module constant `INFO`); the CLI flags, the
+    shard cutting and the Ray executor's resource checks read it instead of naming backends.
+
+    shard_unit: "batch" = consecutive `batch_size` requests (a batch is seeded by its first
+    request, so shards must keep whole batches); "problem" = the samples of one problem (sent as
+    one seeded request).
+    """
+
+    name: str
+    summary: str
+    options: tuple[Setting, ...] = ()
+    shard_unit: str = "problem"
+    default_batch_size: int | None = None  # the unit size for shard_unit "batch"
+    default_shard_size: int = 64  # samples per Ray shard when --ray-shard-size is not given
+    gpus_needed: Callable[[dict[str, Any]], int] = lambda options: 0  # per worker, from the options
+
+    def unit_size(self, options: dict[str, Any]) -> int | None:
+        return options.get("batch_size") or self.default_batch_size
+
+
 class Backend(Protocol):
+    """A backend module has `INFO: BackendInfo` and `create(model, **options) -> Backend`."""
+
     name: str
 
     def describe(self) -> dict[str, Any]:
@@ -71,3 +96,12 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release the model / engine / connections."""
+
+
+def positive(value: float) -> str | None:
+    return None if value > 0 else "must be > 0"
+
+
+def option(name: str, help: str, kind: type = str, **fields: Any) -> Setting:
+    """A backend option: where and how generation runs, never what a run measures."""
+    return Setting(name, None, help, role=Role.PLACE, kind=kind, **fields)

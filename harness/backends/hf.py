@@ -10,12 +10,17 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator, Sequence
 
-from harness.backends.base import Generation, Request, Sampling
+from harness.backends.base import BackendInfo, Generation, Request, Sampling, option, positive
 from harness.backends.prompts import chat_template_sha256, render_prompt
 from harness.errors import HarnessError
 from harness.models import ModelSpec, loadable_path, resolve_model
 
 DEFAULT_BATCH_SIZE = 16
+INFO = BackendInfo(
+    name="hf", summary="transformers generate on CPU or one GPU, batched with left padding",
+    options=(option("batch_size", "sequences generated together", int, check=positive),
+             option("dtype", "weights dtype (default auto)")),
+    shard_unit="batch", default_batch_size=DEFAULT_BATCH_SIZE, default_shard_size=DEFAULT_BATCH_SIZE)
 
 
 def load_model_and_tokenizer(model: ModelSpec, dtype: str = "auto", device: str = "cpu"):

@@ -27,13 +27,31 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Iterator, Sequence
 from urllib.parse import urlparse
 
-from harness.backends.base import Generation, Request, Sampling, group_by_problem
+from harness.backends.base import BackendInfo, Generation, Request, Sampling, group_by_problem, option, positive
 from harness.errors import HarnessError
+from harness.settings import Role, Setting
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT_S = 1800.0
 DEFAULT_MAX_RETRIES = 6
 APIS = ("chat", "completions")
+INFO = BackendInfo(
+    name="openai", summary="any OpenAI-compatible server (vllm serve, SGLang, transformers serve)",
+    options=(
+        option("base_url", "server URL, e.g. http://127.0.0.1:8000/v1 (default $OPENAI_BASE_URL)"),
+        option("api_key", "API key (default $OPENAI_API_KEY; never recorded)"),
+        option("api", "chat (default; the server applies its chat template) or completions (the harness "
+               "renders the prompt)", choices=APIS),
+        option("tokenizer", "--api completions: tokenizer/chat template to render prompts with (default: "
+               "--model when local)"),
+        option("concurrency", f"requests in flight (default {DEFAULT_CONCURRENCY})", int, check=positive),
+        option("request_timeout", f"seconds per request attempt (default {DEFAULT_TIMEOUT_S:g})", float,
+               check=positive),
+        option("max_retries", f"retries on 429/5xx/connection errors, with exponential backoff (default "
+               f"{DEFAULT_MAX_RETRIES})", int),
+        Setting("n_per_request", True, "one request per sample instead of n samples per request",
+                role=Role.PLACE, kind=bool, flag_name="--no-n-per-request")),
+    default_shard_size=64)
 
 
 def import_openai():

@@ -17,12 +17,24 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterator, Sequence
 
-from harness.backends.base import Generation, Request, Sampling, group_by_problem
+from harness.backends.base import BackendInfo, Generation, Request, Sampling, group_by_problem, option, positive
 from harness.backends.prompts import chat_template_sha256, render_prompt
 from harness.errors import HarnessError
 from harness.models import loadable_path, resolve_model
 
 DEFAULT_BATCH_SIZE = 512  # samples per engine call: large enough to keep a GPU busy
+INFO = BackendInfo(
+    name="vllm", summary="the offline vLLM engine on CUDA GPUs",
+    options=(option("batch_size", "prompts per engine call (a crash loses at most one)", int, check=positive),
+             option("dtype", "weights dtype (default auto)"),
+             option("tensor_parallel_size", "GPUs per model", int, check=positive),
+             option("max_model_len", "context length (prompt + max tokens)", int, check=positive),
+             option("gpu_memory_utilization", "fraction of GPU memory for the engine (default 0.9)", float,
+                    check=positive),
+             option("engine", "engine version (sets VLLM_USE_V1; the VibeThinker authors used v0 for code; "
+                    "default: vLLM's own)", choices=("v0", "v1"), flag_name="--vllm-engine")),
+    default_shard_size=DEFAULT_BATCH_SIZE,
+    gpus_needed=lambda options: options.get("tensor_parallel_size") or 1)
 
 
 def import_vllm(engine: str | None = None):

@@ -1,15 +1,15 @@
 """`harness eval`: generate, grade and score one or more suites with one model."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from harness.backends import make_backend
+from harness.backends import BACKEND_MODULES, all_backend_info, backend_info, make_backend
 from harness.cli.common import (add_executor_options, add_sampling_options, add_suite_options, executor_from_args,
                                 parse_ks, sampling_for, suite_options)
 from harness.display import print_results
 from harness.errors import HarnessError
 from harness.pipeline import EvalSpec, evaluate, plan_suite
+from harness.settings import Setting
 from suites import parse_suite_list
 
 
@@ -17,64 +17,42 @@ def register(commands) -> None:
     parser = commands.add_parser("eval", help="evaluate a model on suites (resumable)")
     parser.add_argument("--suite", required=True, help="suite name(s), comma-separated")
     parser.add_argument("--model", required=True, help="HF dir, hub id, .gguf file, or smollm2-135m")
-    parser.add_argument("--backend", default="hf", help="hf (default), vllm or openai; see docs/backends.md")
+    parser.add_argument("--backend", default="hf", help=f"{', '.join(BACKEND_MODULES)} (default hf); see "
+                        "docs/backends.md")
     parser.add_argument("--out", required=True, type=Path)
-    backend = parser.add_argument_group("backend settings (each applies to the backends named in its help)")
-    for flag, (_, _, kwargs) in BACKEND_FLAGS.items():
-        backend.add_argument(flag, **kwargs)
+    add_backend_flags(parser)
     add_sampling_options(parser)
     add_suite_options(parser)
     add_executor_options(parser)
     parser.set_defaults(func=run)
 
 
-def positive(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text}: must be > 0")
-        return value
-    return parse
+def backend_flags() -> dict[str, tuple[Setting, dict[str, str]]]:
+    """flag -> (its declaration, {backend: its help}), from every backend's INFO."""
+    flags: dict[str, tuple[Setting, dict[str, str]]] = {}
+    for info in all_backend_info():
+        for item in info.options:
+            flags.setdefault(item.flag, (item, {}))[1][info.name] = item.help
+    return flags
 
 
-# flag -> (backend option name, backends that take it, argparse kwargs)
-BACKEND_FLAGS = {
-    "--batch-size": ("batch_size", ("hf", "vllm"), {"type": positive(int), "help": "hf: sequences generated "
-                     "together; vllm: prompts per engine call (a crash loses at most one)"}),
-    "--dtype": ("dtype", ("hf", "vllm"), {"help": "hf, vllm: weights dtype (default auto)"}),
-    "--base-url": ("base_url", ("openai",), {"help": "openai: server URL, e.g. http://127.0.0.1:8000/v1 "
-                   "(default $OPENAI_BASE_URL)"}),
-    "--api-key": ("api_key", ("openai",), {"help": "openai: API key (default $OPENAI_API_KEY; never recorded)"}),
-    "--api": ("api", ("openai",), {"choices": ["chat", "completions"], "help": "openai: chat (default; the "
-              "server applies its chat template) or completions (the harness renders the prompt)"}),
-    "--tokenizer": ("tokenizer", ("openai",), {"help": "openai --api completions: tokenizer/chat template "
-                    "to render prompts with (default: --model when local)"}),
-    "--concurrency": ("concurrency", ("openai",), {"type": positive(int), "help": "openai: requests in flight (default 8)"}),
-    "--request-timeout": ("request_timeout", ("openai",), {"type": positive(float),
-                          "help": "openai: seconds per request attempt (default 1800)"}),
-    "--max-retries": ("max_retries", ("openai",), {"type": int, "help": "openai: retries on 429/5xx/connection "
-                      "errors, with exponential backoff (default 6)"}),
-    "--no-n-per-request": ("n_per_request", ("openai",), {"action": "store_const", "const": False,
-                           "help": "openai: one request per sample instead of n samples per request"}),
-    "--tensor-parallel-size": ("tensor_parallel_size", ("vllm",), {"type": positive(int), "help": "vllm: GPUs per model"}),
-    "--max-model-len": ("max_model_len", ("vllm",), {"type": positive(int), "help": "vllm: context length "
-                        "(prompt + max tokens)"}),
-    "--gpu-memory-utilization": ("gpu_memory_utilization", ("vllm",), {"type": positive(float),
-                                 "help": "vllm: fraction of GPU memory for the engine (default 0.9)"}),
-    "--vllm-engine": ("engine", ("vllm",), {"choices": ["v0", "v1"], "help": "vllm: engine version (sets "
-                      "VLLM_USE_V1; the VibeThinker authors used v0 for code; default: vLLM's own)"}),
-}
+def add_backend_flags(parser) -> None:
+    group = parser.add_argument_group("backend settings (each applies to the backends named in its help)")
+    for flag, (item, helps) in backend_flags().items():
+        text = "; ".join(f"{name}: {help}" for name, help in helps.items())
+        group.add_argument(flag, **(item.argparse_kwargs() | {"help": text}))
 
 
 def backend_options(args) -> dict:
     options = {}
-    for flag, (name, backends, _) in BACKEND_FLAGS.items():
-        value = getattr(args, name, None)
+    backend_info(args.backend)  # an unknown backend is named before its flags are
+    for flag, (item, names) in backend_flags().items():
+        value = getattr(args, item.dest or item.name, None)
         if value is None:
             continue
-        if args.backend not in backends:
-            raise HarnessError(f"{flag}: applies to --backend {' or '.join(backends)}, not {args.backend}")
-        options[name] = value
+        if args.backend not in names:
+            raise HarnessError(f"{flag}: applies to --backend {' or '.join(names)}, not {args.backend}")
+        options[item.name] = item.validate(value)
     return options
 
 

@@ -16,6 +16,7 @@ import os
 import time
 from typing import Any, Callable
 
+from harness.backends import backend_info
 from harness.errors import HarnessError
 from harness.executors import BackendRecipe
 from harness.executors.local import GenerationWork, GradingWork
@@ -25,7 +26,6 @@ from harness.executors.shards import (GENERATIONS_STAGE, GRADES_STAGE, Key, Shar
 from harness.rundir import RunDir, sample_key
 
 DEFAULT_GRADE_SHARD = 256  # each grading shard starts a fresh local process pool on its worker: keep them few
-DEFAULT_GENERATE_SHARD = {"vllm": 512, "openai": 64}  # hf: one batch per shard
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "HF_HOME", "HF_ENDPOINT", "SSP_HARNESS_CACHE", "SSP_HARNESS_SANDBOX_DIR",
                  "SSP_SANDBOX_WORKERS", "VLLM_USE_V1", "OPENAI_BASE_URL", "OPENAI_API_KEY")
 
@@ -101,10 +101,11 @@ class RayExecutor:
         self._check_resources(recipe)
         store = ShardStore(run)
         in_shards = set(store.records(GENERATIONS_STAGE))
-        size = self.shard_size or DEFAULT_GENERATE_SHARD.get(recipe.name) or recipe.options.get("batch_size") or 16
+        info = backend_info(recipe.name)
+        size = self.shard_size or info.unit_size(recipe.options) or info.default_shard_size
         shards, sampling = [], {}
         for plan, pending in work:
-            units = generation_units(plan.requests(), recipe.name, recipe.options.get("batch_size"))
+            units = generation_units(plan.requests(), info, recipe.options)
             shards += cut_shards(GENERATIONS_STAGE, plan.suite.name, units, size,
                                  {item_key(r) for r in pending} - in_shards)
             sampling[plan.suite.name] = plan.sampling
@@ -115,7 +116,7 @@ class RayExecutor:
             self.connect()
             from harness.executors.ray_workers import GenerationWorker
 
-            whole_batches = recipe.name == "hf"
+            whole_batches = info.shard_unit == "batch"
 
             def submit(actor, shard: Shard):
                 # hf seeds a batch with its first request's seed: one call per whole batch, even a batch
@@ -130,11 +131,10 @@ class RayExecutor:
         self._assemble(store, GENERATIONS_STAGE, order)
 
     def _check_resources(self, recipe: BackendRecipe) -> None:
-        if recipe.name == "vllm":
-            needed = recipe.options.get("tensor_parallel_size") or 1
-            if self.gpus < needed:
-                raise HarnessError(f"--ray-gpus-per-worker {self.gpus:g}: --backend vllm needs at least "
-                                   f"{needed} GPU(s) per worker (its --tensor-parallel-size)")
+        needed = backend_info(recipe.name).gpus_needed(recipe.options)
+        if self.gpus < needed:
+            raise HarnessError(f"--ray-gpus-per-worker {self.gpus:g}: --backend {recipe.name} needs at least "
+                               f"{needed} GPU(s) per worker")
 
     # ------------------------------------------------------------------ grading
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from harness.backends.base import Request, group_by_problem
+from harness.backends.base import BackendInfo, Request, group_by_problem
 from harness.rundir import JsonlWriter, RunDir, iter_jsonl, cut_partial_last_line, sample_key
 
 SHARDS_DIR = "shards"
@@ -69,12 +69,10 @@ class Shard:
         return dataclasses.replace(self, done=self.done | (mine & done))
 
 
-def generation_units(requests: Sequence[Request], backend: str, batch_size: int | None) -> list[list[Request]]:
-    """hf: its batches (consecutive `batch_size` requests); other backends: one problem's samples."""
-    if backend == "hf":
-        from harness.backends.hf import DEFAULT_BATCH_SIZE
-
-        size = batch_size or DEFAULT_BATCH_SIZE
+def generation_units(requests: Sequence[Request], info: BackendInfo, options: dict[str, Any]) -> list[list[Request]]:
+    """The backend's declared unit: its batches (consecutive requests), or one problem's samples."""
+    if info.shard_unit == "batch":
+        size = info.unit_size(options)
         return [list(requests[start:start + size]) for start in range(0, len(requests), size)]
     return group_by_problem(requests)
 
