@@ -14,15 +14,21 @@ Imported generations (`kind: grade`) have unknown sampling apart from n: those f
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any
+from typing import Any, Iterable
 
 from harness.errors import HarnessError
 from harness.sampling import SAMPLING_SETTINGS
 from harness.settings import Role, Settings
 
-SUITE_FIELDS = ("version", "data_sha256", "problems", "problem_ids_sha256", "grader")
+SUITE_FIELDS = ("version", "data_sha256", "problems", "problem_ids_sha256")
 MAX_MESSAGE = 300
+
+
+def problem_ids_sha256(ids: Iterable[str]) -> str:
+    """Which problems a suite ran (not only how many), so runs cut differently by --limit differ."""
+    return hashlib.sha256(json.dumps(sorted(ids)).encode()).hexdigest()
 
 
 def suite_settings(name: str) -> Settings:
@@ -38,6 +44,8 @@ def suite_settings(name: str) -> Settings:
 def _fields(entry: dict[str, Any], kind: str, roles: tuple[Role, ...]) -> dict[str, Any]:
     settings = suite_settings(entry.get("name", ""))
     out = {name: entry.get(name) for name in SUITE_FIELDS}
+    grader = entry.get("grader") or {}
+    out["grader"], out["grader_version"] = grader.get("name"), grader.get("version")
     for name, value in sorted((entry.get("options") or {}).items()):
         if settings.role_of(name) in roles:
             out[f"options.{name}"] = value

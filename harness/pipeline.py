@@ -10,12 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import hashlib
-import json
-
 from harness.backends.base import Request, sample_seed
 from harness.errors import HarnessError
-from harness.identity import resume_refusal
+from harness.identity import problem_ids_sha256, resume_refusal
 from harness.executors import BackendRecipe
 from harness.executors.local import LocalExecutor
 from harness.manifest import base_manifest, now
@@ -60,11 +57,6 @@ class SuitePlan:
             for problem in self.problems
             for sample in range(self.sampling.n)
         ]
-
-
-def problem_ids_sha256(ids) -> str:
-    """Which problems a suite ran (not only how many), for comparing runs made with --limit."""
-    return hashlib.sha256(json.dumps(sorted(ids)).encode()).hexdigest()
 
 
 def plan_suite(suite: Suite, options: dict[str, Any], sampling: Sampling, limit: int | None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import HarnessError
-from harness.identity import comparable_identity, suite_settings
+from harness.identity import comparable_identity, problem_ids_sha256, suite_settings
 from harness.rundir import RunDir
 
 Counts = dict[str, tuple[int, int]]  # problem_id -> (samples, correct samples)
@@ -80,7 +80,8 @@ class SuiteRun:
         """harness.identity's comparable identity of this suite's number (n as graded)."""
         entry = {**self.identity, "grader": self.identity.get("grader") or {"name": self.grader.get("grader")}}
         key = comparable_identity(entry, self.kind)
-        key["sampling.n"] = self.n
+        # what was graded, also for runs whose manifest predates these fields
+        key.update({"sampling.n": self.n, "problems": len(self.counts), "problem_ids_sha256": problem_ids_sha256(self.counts)})
         return key
 
 
