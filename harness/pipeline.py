@@ -19,6 +19,7 @@ from harness.manifest import base_manifest, now
 from harness.rundir import GENERATIONS, RunDir, iter_jsonl, sample_key, write_json_atomic
 from harness.sampling import Sampling
 from harness.scoring import protocol_deviations, suite_metrics
+from suites import get_suite
 from suites.base import Problem, Suite
 
 
@@ -220,3 +221,26 @@ def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], m
             for record in records:
                 writer.write(record)
     return finish(run, manifest, [plan], ks, model_name or generations_file.stem, executor)
+
+
+def finish_in_place(run: RunDir, suite: Suite, entry: dict[str, Any], options: dict[str, Any], ks: list[int],
+                    executor: Any = None) -> list[dict]:
+    """Grade what an existing run lacks under its own identity (e.g. generated on a GPU box, graded
+    here) and rewrite its metrics; every suite of the run is scored again."""
+    manifest = run.manifest()
+    identity = manifest.get("identity") or {}
+    plans = []
+    for recorded in manifest.get("suites", []):
+        chosen = suite if recorded.get("name") == suite.name else get_suite(recorded["name"])
+        chosen_options = options if chosen is suite else recorded.get("options") or {}
+        plan = plan_suite(chosen, chosen_options, Sampling(**recorded["sampling"]), None,
+                          Path(recorded["data_path"]) if recorded.get("data_path") != str(chosen.data_path) else None)
+        ids = {g["problem_id"] for g in run.generations() if g["suite"] == chosen.name}
+        plan.problems = [p for p in plan.problems if p.problem_id in ids]
+        plans.append(plan)
+    refusal = resume_refusal(str(run.path), identity, {**identity, "suites": [p.identity() for p in plans]})
+    if refusal:
+        raise HarnessError(refusal)
+    manifest["sessions"].append({"started_at": now(), "command": "grade in place"})
+    model = (manifest.get("model") or {}).get("spec") or identity.get("model") or run.path.name
+    return finish(run, manifest, plans, ks, model_name=model, executor=executor)
