@@ -124,3 +124,12 @@ def test_lm_eval_cli_on_cpu_agrees_with_harness_grade(tmp_path):
         assert graded.returncode == 0, graded.stderr
         ours = {g["problem_id"]: float(g["correct"]) for g in read_jsonl(tmp_path / f"graded_{suite_name}" / "grades.jsonl")}
         assert ours == {s["doc"]["problem_id"]: s["pass_at_1"] for s in samples}
+
+
+def test_task_yamls_are_generated_from_the_suites_protocols():
+    from harness.lmeval import TASKS_DIR
+    from harness.lmeval.generate import TASKS, task_yaml
+
+    for task in TASKS:
+        assert (TASKS_DIR / f"{task}.yaml").read_text(encoding="utf-8") == task_yaml(task), (
+            f"{task}.yaml is stale: run python -m harness.lmeval.generate")
