@@ -10,13 +10,15 @@ import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Iterable, Iterator
 
-from suites.base import Verdict
+from harness.problems import Verdict
 
 DEFAULT_VERDICT_TIMEOUT_S = 30.0
 
 
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+def default_workers(env: str | None = None) -> int:
+    """Worker processes for grading: the cores, at most 8 (or `env`, e.g. SSP_SANDBOX_WORKERS, when set)."""
+    configured = os.environ.get(env) if env else None
+    return int(configured) if configured else max(1, min(os.cpu_count() or 1, 8))
 
 
 def grade_stream(grader: Callable[[str, Any], Verdict], items: Iterable[tuple[Any, str, Any]],
@@ -48,3 +50,11 @@ def _result(future, timeout: float) -> Verdict:
         return Verdict(False, None, "timeout", {"limit_s": timeout})
     except Exception as exc:  # a grader crash is a verdict, not a crashed run
         return Verdict(False, None, "grader_error", {"error": f"{exc.__class__.__name__}: {exc}"[:500]})
+
+
+def grade_record(generation: dict[str, Any], verdict) -> dict[str, Any]:
+    record = {"suite": generation["suite"], "problem_id": generation["problem_id"],
+              "sample": generation["sample"], "correct": bool(verdict.correct),
+              "extracted": verdict.extracted, "reason": verdict.reason}
+    record.update(verdict.details)
+    return record

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.paths import cache_dir
 
 DEFAULT_MODEL = "smollm2-135m"
 DEFAULT_ALIASES = (DEFAULT_MODEL, "default")
@@ -31,15 +32,6 @@ class ModelSpec:
     sha256: str | None = None  # of the GGUF file, when there is one
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("SSP_HARNESS_CACHE")
-    if root:
-        return Path(root)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("ssp-harness"))
-
-
 def default_gguf_path() -> Path:
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
     if spec is None or spec.origin is None:
@@ -51,7 +43,7 @@ def default_gguf_path() -> Path:
 
 
 def resolve_model(spec: str) -> ModelSpec:
-    from suites.base import sha256_of
+    from harness.rundir import sha256_of
 
     if spec in DEFAULT_ALIASES:
         path = default_gguf_path()

@@ -164,14 +164,6 @@ def _grader_name(plan: SuitePlan) -> str:
     return f"{grader.__module__}.{grader.__name__}"
 
 
-def grade_record(generation: dict[str, Any], verdict) -> dict[str, Any]:
-    record = {"suite": generation["suite"], "problem_id": generation["problem_id"],
-              "sample": generation["sample"], "correct": bool(verdict.correct),
-              "extracted": verdict.extracted, "reason": verdict.reason}
-    record.update(verdict.details)
-    return record
-
-
 # ----------------------------------------------------------------------------------- regrading
 
 REQUIRED_GENERATION_FIELDS = {"problem_id": str, "sample": int, "response": str}
@@ -204,7 +196,7 @@ def read_generations(path: Path, plan: SuitePlan) -> list[dict[str, Any]]:
 
 def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], model_name: str | None,
             executor: Any = None) -> list[dict]:
-    from suites.base import sha256_of
+    from harness.rundir import sha256_of
 
     records = read_generations(generations_file, plan)
     ids = {r["problem_id"] for r in records}

@@ -6,6 +6,7 @@ resumed only when the new command's identity matches the manifest's (harness.ide
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -18,6 +19,14 @@ MANIFEST, GENERATIONS, GRADES, METRICS = "manifest.json", "generations.jsonl", "
 
 def sample_key(record: dict[str, Any]) -> tuple[str, str, int]:
     return (record["suite"], record["problem_id"], int(record["sample"]))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_json_atomic(path: Path, value: Any) -> None:

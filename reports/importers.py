@@ -23,6 +23,7 @@ from harness.errors import HarnessError
 from harness.rundir import iter_jsonl
 from suites import get_suite
 from suites.base import Problem
+from suites.livecodebench import in_window, parse_day
 
 FORMATS = ("lcb-eval-all", "qwen25-math")
 # Statements that differ only after this many normalised characters (figures, spacing) still match
@@ -44,17 +45,8 @@ def import_file(fmt: str, path: Path, suite: str | None = None, **options: Any) 
 
 # ----------------------------------------------------------------------------- LiveCodeBench
 
-def parse_day(text: str | None, flag: str) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        return dt.datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        raise HarnessError(f"{flag} {text}: expected YYYY-MM-DD") from None
-
-
 def lcb_eval_all(path: Path, suite: str, start: str | None = None, end: str | None = None) -> Iterator[dict]:
-    """LCB's window rule: start <= contest_date <= end, both dates at midnight (lcb_runner)."""
+    """The samples of the problems in LCB's date window (suites.livecodebench.in_window)."""
     start_day, end_day = parse_day(start, "--start-date"), parse_day(end, "--end-date")
     try:
         problems = json.loads(path.read_text(encoding="utf-8"))
@@ -64,8 +56,7 @@ def lcb_eval_all(path: Path, suite: str, start: str | None = None, end: str | No
         raise HarnessError(f"{path}: expected a JSON list of problems (an LCB eval_all file)")
     for index, problem in enumerate(problems):
         try:
-            date = dt.datetime.fromisoformat(problem["contest_date"])
-            if (start_day and date < start_day) or (end_day and date > end_day):
+            if not in_window(dt.datetime.fromisoformat(problem["contest_date"]), start_day, end_day):
                 continue
             yield from lcb_samples(problem, suite)
         except (KeyError, TypeError, ValueError) as exc:

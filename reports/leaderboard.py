@@ -19,9 +19,8 @@ import pandas as pd
 
 from harness.errors import HarnessError
 from reports.markdown import md_table, pct
-from reports.paper import check_paper
 from reports.runs import SuiteRun
-from suites.papers import paper_rows
+from suites.papers import check_paper, paper_rows
 
 INCOMPARABLE = "\u26a0"  # shown in a cell whose settings differ from its column's
 
@@ -191,18 +190,3 @@ def published_rows(paper: str, suites: Sequence[str], models: Sequence[str] | No
         if unknown:
             raise HarnessError(f"--paper-models: {', '.join(sorted(unknown))} not in paper {paper}")
     return list(rows.values())
-
-
-def write_leaderboard(board: Leaderboard, out: Path, title: str) -> list[Path]:
-    from reports.charts import leaderboard_charts
-    from reports.html import leaderboard_page
-
-    out.mkdir(parents=True, exist_ok=True)
-    markdown = out / "leaderboard.md"
-    markdown.write_text(f"# {title}\n\n{board.markdown()}", encoding="utf-8")
-    csv = out / "leaderboard.csv"
-    board.frame().to_csv(csv, index=False)
-    charts = leaderboard_charts(board, out)
-    page = out / "leaderboard.html"
-    page.write_text(leaderboard_page(board, title, charts), encoding="utf-8")
-    return [markdown, csv, page, *charts]

@@ -19,7 +19,7 @@ from harness.errors import HarnessError
 from reports.markdown import md_table, pct
 from reports.runs import SuiteRun
 from suites import get_suite
-from suites.papers import PAPERS_DIR, available_papers, paper_rows, reference_scores
+from suites.papers import PAPERS_DIR, check_paper, paper_rows, reference_scores
 
 
 @dataclass
@@ -73,12 +73,6 @@ class PaperReport:
                           "n x problems", "protocol differences"], rows,
                          [False, False, True, True, True, False, True, False])
         return "\n\n".join([table, *self.intro()]) + "\n"
-
-
-def check_paper(paper: str) -> None:
-    if paper not in available_papers():
-        raise HarnessError(f"--paper {paper}: unknown (available: {', '.join(available_papers())}); "
-                           f"add a CSV to {PAPERS_DIR}")
 
 
 def default_model(paper: str) -> str:
@@ -152,16 +146,3 @@ def build_paper_report(runs: Sequence[SuiteRun], paper: str, paper_model: str | 
                            f"{', '.join(sorted({run.suite for run in runs}))}")
     sources = sorted({row["source"] for row in paper_rows(paper) if row["model"] == model})
     return PaperReport(paper, model, ", ".join(sources), lines, unpublished)
-
-
-def write_paper_report(report: PaperReport, out: Path) -> list[Path]:
-    from reports.charts import paper_chart
-    from reports.html import paper_page
-
-    out.mkdir(parents=True, exist_ok=True)
-    markdown = out / "paper.md"
-    markdown.write_text(f"# {report.paper}: reproduction of {report.paper_model}\n\n{report.markdown()}", encoding="utf-8")
-    chart = paper_chart(report, out)
-    page = out / "paper.html"
-    page.write_text(paper_page(report, chart), encoding="utf-8")
-    return [markdown, page, chart]

@@ -25,7 +25,7 @@ _lock = threading.Lock()
 
 def docker_answers() -> bool:
     try:
-        from sandbox.docker_pool import client
+        from sandbox.docker_client import client
 
         client(timeout=5)
         return True

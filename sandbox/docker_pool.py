@@ -16,6 +16,7 @@ import socket
 from pathlib import Path
 
 from harness.errors import HarnessError
+from sandbox.docker_client import client
 from sandbox.image import CURRENT
 from sandbox.result import Limits, RunResult
 from sandbox.session import ZYGOTE, SessionPool, ZygoteSession
@@ -23,17 +24,6 @@ from sandbox.session import ZYGOTE, SessionPool, ZygoteSession
 LABEL = "ssp.sandbox"
 BASELINE_PIDS = 3  # tini + sleep + the zygote
 ENV = {"SSP_ZYGOTE_COUNT_STRAYS": "1", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
-
-
-def client(timeout: int = 3600):
-    import docker
-
-    try:
-        handle = docker.from_env(timeout=timeout)
-        handle.ping()
-        return handle
-    except Exception as exc:
-        raise HarnessError(f"docker: no daemon answers ({exc.__class__.__name__}: {str(exc)[:160]})") from exc
 
 
 def owner() -> str:

@@ -34,7 +34,7 @@ def cache_root() -> Path:
         return Path(os.environ["SSP_HARNESS_SANDBOX_DIR"])
     if os.geteuid() == 0:
         return Path("/var/cache/ssp-harness/sandbox")
-    from harness.models import cache_dir
+    from harness.paths import cache_dir
 
     return cache_dir() / "sandbox"
 
@@ -120,7 +120,7 @@ def _point(link: Path, target: Path) -> None:
 
 
 def import_image(rootfs: Path, tag: str, log: Callable[[str], None]) -> str:
-    from sandbox.docker_pool import client
+    from sandbox.docker_client import client
 
     docker = client()
     name = f"{REPOSITORY}:{tag}"

@@ -7,12 +7,13 @@ CLI flags, the comparability rule and the deviation sentences are derived from t
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from harness.errors import HarnessError
+from harness.problems import Grader, Problem, Verdict  # noqa: F401  (suites hand these out)
+from harness.rundir import sha256_of
 from harness.sampling import Sampling
 from harness.settings import Setting, Settings, union
 
@@ -23,43 +24,6 @@ THINK = Setting("think", "strip", "think-block policy for grading: strip = the t
                 "(default for math and GPQA), full = the whole response (default for LiveCodeBench)",
                 choices=("strip", "full"))
 COMMON_OPTIONS: tuple[Setting, ...] = (THINK,)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One benchmark item. `answer` is the grader's reference (gold string, letter, or tests)."""
-
-    problem_id: str
-    messages: list[dict[str, str]]
-    answer: Any
-    metadata: dict[str, Any] = field(default_factory=dict)
-    # the bare problem statement without prompt boilerplate (for decontamination); None = last message
-    text: str | None = None
-
-    @property
-    def statement(self) -> str:
-        return self.text if self.text is not None else self.messages[-1]["content"]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A grader's decision with its reason, as written to grades.jsonl."""
-
-    correct: bool
-    extracted: str | None
-    reason: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-Grader = Callable[[str, Any], Verdict]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_sha256(path: Path, expected: str) -> None:

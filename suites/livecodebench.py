@@ -156,15 +156,27 @@ def contest_date(row: dict[str, Any], where: str) -> datetime:
         raise HarnessError(f"{where}: field 'contest_date' {value!r} is not an ISO date") from None
 
 
+def parse_day(text: str | None, flag: str = "date") -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise HarnessError(f"{flag} {text}: expected YYYY-MM-DD") from None
+
+
+def in_window(when: datetime, first: datetime | None, last: datetime | None) -> bool:
+    """LCB's window rule: start <= contest_date <= end, both dates at midnight (lcb_runner)."""
+    return not ((first and when < first) or (last and when > last))
+
+
 def load_official(path: Path, public_only: bool, release: str | None = None, start: str | None = None,
                   end: str | None = None) -> list[Problem]:
-    first = datetime.strptime(start, "%Y-%m-%d") if start else None
-    last = datetime.strptime(end, "%Y-%m-%d") if end else None
+    first, last = parse_day(start), parse_day(end)
     problems: dict[str, Problem] = {}
     for file in data_files(path, release):
         for where, row in iter_rows(file):
-            when = contest_date(row, where)
-            if (first and when < first) or (last and when > last):
+            if not in_window(contest_date(row, where), first, last):
                 continue  # skipped before decoding: private tests are most of the bytes
             problem = problem_from_row(row, public_only, where)
             problems[problem.problem_id] = problem

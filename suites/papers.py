@@ -9,6 +9,8 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
+from harness.errors import HarnessError
+
 PAPERS_DIR = Path(__file__).parent / "data" / "papers"
 VIBETHINKER = "VibeThinker-1.5B"
 VIBETHINKER_BASE = "Base Model (Qwen2.5-Math-1.5B)"
@@ -38,3 +40,9 @@ def suite_reference(benchmark: str) -> dict[str, float]:
     """The two rows every suite carries: VibeThinker-1.5B and its base model."""
     scores = reference_scores(benchmark)
     return {model: scores[model] for model in (VIBETHINKER, VIBETHINKER_BASE) if model in scores}
+
+
+def check_paper(paper: str) -> None:
+    if paper not in available_papers():
+        raise HarnessError(f"--paper {paper}: unknown (available: {', '.join(available_papers())}); "
+                           f"add a CSV to {PAPERS_DIR}")

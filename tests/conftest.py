@@ -28,7 +28,7 @@ def shared_dir() -> Path:
 def docker_skip_reason() -> str | None:
     """Why Docker tests cannot run here, or None (a daemon answers and the sandbox image exists)."""
     from harness.errors import HarnessError
-    from sandbox.docker_pool import client as docker_client
+    from sandbox.docker_client import client as docker_client
 
     try:
         docker_client(timeout=5).images.get("ssp-harness-sandbox:current")

@@ -18,7 +18,7 @@ from reports.gate import IncomparableRuns, check_comparable
 from reports.leaderboard import build_leaderboard
 from reports.paper import run_differences
 from reports.runs import load_run
-from reports.synthetic import planned, problem_ids, write_run
+from harness.synthetic import planned, problem_ids, write_run
 from suites import get_suite
 
 SUITE_FOR_OPTION = {"repair_prompts": "aime25", "option_order": "gpqa_diamond", "option_seed": "gpqa_diamond",

@@ -8,7 +8,7 @@ import pytest
 
 from harness.cli import main
 from reports.paired import holm, mcnemar_p, sign_flip_p, unpaired_permutation_p
-from reports.synthetic import problem_ids, write_run
+from harness.synthetic import problem_ids, write_run
 
 MATH500 = problem_ids("math500")
 AIME24 = problem_ids("aime24")

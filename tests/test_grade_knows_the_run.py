@@ -5,7 +5,7 @@ import json
 
 from conftest import run_harness
 from harness.rundir import RunDir
-from reports.synthetic import problem_ids, write_run
+from harness.synthetic import problem_ids, write_run
 
 
 def gpqa_run(path, order):

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from harness.cli import main
-from reports.synthetic import problem_ids, write_run
+from harness.synthetic import problem_ids, write_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (run .ci/setup-chromium.sh)")

@@ -9,7 +9,7 @@ import pytest
 
 from harness.cli import main
 from harness.rundir import iter_jsonl
-from reports.synthetic import problem_ids, write_run
+from harness.synthetic import problem_ids, write_run
 
 AIME24 = problem_ids("aime24")
 MATH500 = problem_ids("math500")

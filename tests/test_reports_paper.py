@@ -7,7 +7,7 @@ import suites.papers
 from harness.cli import main
 from reports import paper as paper_module
 from reports.runs import load_runs
-from reports.synthetic import problem_ids, write_run
+from harness.synthetic import problem_ids, write_run
 
 AIME24 = problem_ids("aime24")
 MATH500 = problem_ids("math500")

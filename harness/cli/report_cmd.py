@@ -27,7 +27,8 @@ def register(commands) -> None:
 
 
 def run_leaderboard(args) -> int:
-    from reports.leaderboard import build_leaderboard, write_leaderboard
+    from reports.leaderboard import build_leaderboard
+    from reports.write import write_leaderboard
     from reports.runs import load_runs
 
     models = [m.strip() for m in args.paper_models.split(",")] if args.paper_models else None
@@ -39,7 +40,8 @@ def run_leaderboard(args) -> int:
 
 
 def run_paper(args) -> int:
-    from reports.paper import build_paper_report, write_paper_report
+    from reports.paper import build_paper_report
+    from reports.write import write_paper_report
     from reports.runs import load_runs
 
     report = build_paper_report(load_runs(args.runs), args.paper, args.paper_model)

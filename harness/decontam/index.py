@@ -148,14 +148,14 @@ class EvalIndex:
 
 
 def index_dir() -> Path:
-    from harness.models import cache_dir
+    from harness.paths import cache_dir
 
     return cache_dir() / "decontam"
 
 
 def data_digest(path: Path) -> str:
     """sha256 of a data file, or of a directory's (relative path, file sha256) list."""
-    from suites.base import sha256_of
+    from harness.rundir import sha256_of
 
     if path.is_file():
         return sha256_of(path)

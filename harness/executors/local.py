@@ -10,7 +10,7 @@ from typing import Any, Callable
 from harness.backends.base import Request
 from harness.executors import BackendRecipe
 from harness.executors.shards import GENERATIONS_STAGE, GRADES_STAGE, ShardStore, item_key
-from harness.grading import grade_stream
+from harness.grading import grade_record, grade_stream
 from harness.progress import progress
 from harness.rundir import GENERATIONS, GRADES, RunDir, sample_key
 
@@ -42,7 +42,6 @@ class LocalExecutor:
         backend.close()
 
     def grade(self, run: RunDir, work: GradingWork) -> None:
-        from harness.pipeline import grade_record
 
         absorbed = ShardStore(run).assemble(GRADES_STAGE, [sample_key(g) for _, todo in work for g in todo])
         with run.writer(GRADES) as writer:

@@ -76,7 +76,7 @@ class GradingWorker:
     def grade(self, suite, options: dict[str, Any], timeout: float | None, generations: list[dict[str, Any]],
               references: dict[str, Any]) -> Iterator[dict[str, Any]]:
         from harness.grading import grade_stream
-        from harness.pipeline import grade_record
+        from harness.grading import grade_record
 
         grader = self._grader(suite, options)
         items = [(g, g["response"], references[g["problem_id"]]) for g in generations]
@@ -105,7 +105,7 @@ def ensure_sandbox_image() -> str:
 
 
 def _docker_has(image: str) -> bool:
-    from sandbox.docker_pool import client
+    from sandbox.docker_client import client
 
     try:
         client(timeout=10).images.get(image)

@@ -36,7 +36,7 @@ from typing import Any, Sequence
 
 from harness.graders.answer_region import answer_region
 from harness.graders.math import _balanced  # the box matcher math grading uses
-from suites.base import Verdict
+from harness.problems import Verdict
 
 LETTERS = "ABCDEFGHIJ"
 MARKER = re.compile(

@@ -12,7 +12,6 @@ metadata list and `evaluate_generations_by_problem` records results [-2] with er
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +19,8 @@ from typing import Any, Iterable, Iterator
 
 import sandbox
 from harness.graders.answer_region import answer_region
-from suites.base import Verdict
+from harness.grading import default_workers as grading_workers
+from harness.problems import Verdict
 
 GRADER_VERSIONS = {"compat": "lcb-compat@28fef95", "fixed": "lcb-fixed@28fef95.1"}
 PROGRAM = (Path(sandbox.__file__).parent / "grade_one.py").read_text()
@@ -42,8 +42,7 @@ def outer_budget(timeout: int, num_tests: int) -> float:
 
 
 def default_workers() -> int:
-    configured = os.environ.get("SSP_SANDBOX_WORKERS")
-    return int(configured) if configured else max(1, min(os.cpu_count() or 1, 8))
+    return grading_workers("SSP_SANDBOX_WORKERS")
 
 
 def parse_result(run: sandbox.RunResult, nonce: str) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from typing import Any
 from math_verify import parse, verify
 
 from harness.graders.answer_region import answer_region
-from suites.base import Verdict
+from harness.problems import Verdict
 
 # math-verify logs each of its own timeouts with the whole input (megabytes for a runaway
 # response); the verdict already carries the outcome.
