@@ -6,6 +6,7 @@ converted to the official row format.
 """
 import json
 
+from harness.rundir import iter_jsonl
 from suites import livecodebench as lcb
 
 SANDBOXFUSION = "livecodebench/sandboxfusion-release-v1-sample.jsonl"
@@ -13,7 +14,7 @@ SANDBOXFUSION = "livecodebench/sandboxfusion-release-v1-sample.jsonl"
 
 def load(path, options):
     if path.resolve() == (lcb.DATA_DIR / SANDBOXFUSION).resolve():
-        rows = [sandboxfusion_row(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+        rows = [sandboxfusion_row(record) for _, record in iter_jsonl(path)]
         return sorted((lcb.problem_from_row(row, options["public_tests_only"], str(path)) for row in rows),
                       key=lambda problem: problem.problem_id)
     return lcb.load_official(path, options["public_tests_only"])

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
+from harness.rundir import iter_jsonl
 from harness.sampling import Sampling
 from harness.settings import Role, Setting
 from suites.base import DATA_DIR, THINK, Problem, sha256_of, verify_sha256
@@ -139,13 +140,8 @@ def iter_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         for number, row in enumerate(pq.read_table(path).to_pylist(), 1):
             yield f"{path}:row {number}", row
         return
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    yield f"{path}:{number}", json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise HarnessError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    for number, row in iter_jsonl(path):
+        yield f"{path}:{number}", row
 
 
 def contest_date(row: dict[str, Any], where: str) -> datetime:

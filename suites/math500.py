@@ -4,24 +4,20 @@ Reads the rllm copy shipped in suites/data (`problem`, `answer`, `difficulty`, `
 with `--data`, the official openai/prm800k `math_splits/test.jsonl` (`problem`, `answer`, `level`,
 `subject`, `unique_id`).
 """
-import json
 from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.graders.math import math_grader
+from harness.rundir import iter_jsonl, read_json
 from suites.aime24 import MATH_PROTOCOL
 from suites.base import Problem, Suite
 from suites.vibethinker_parquet import MATH_SUFFIX
 
 
 def read_records(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".jsonl":
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HarnessError(f"{path}: not valid JSON ({exc})") from exc
+    if path.suffix == ".jsonl":
+        return [record for _, record in iter_jsonl(path)]
+    return read_json(path)
 
 
 def to_problem(record: dict, path: Path) -> Problem:
