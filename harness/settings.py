@@ -53,7 +53,9 @@ class Setting:
 
     @property
     def flag(self) -> str:
-        return self.flag_name or "--" + self.name.replace("_", "-")
+        """--name-with-dashes; a switch whose default is on is turned off by --no-name."""
+        negation = "no-" if self.kind is bool and self.default is True else ""
+        return self.flag_name or f"--{negation}{self.name.replace('_', '-')}"
 
     @property
     def published_value(self) -> Any:

@@ -20,6 +20,14 @@ SUITE_MODULES = {
 }
 
 
+def register(name: str, module: str) -> None:
+    """Add a suite defined outside this package: `module` (importable) defines `SUITE` named `name`.
+    The CLI, the comparability rule and the reports see it like a shipped suite (docs/extending.md)."""
+    if name in SUITE_MODULES and SUITE_MODULES[name] != module:
+        raise HarnessError(f"suite {name}: already registered by {SUITE_MODULES[name]}")
+    SUITE_MODULES[name] = module
+
+
 def suite_names() -> list[str]:
     return list(SUITE_MODULES)
 
@@ -27,7 +35,10 @@ def suite_names() -> list[str]:
 def get_suite(name: str) -> Suite:
     if name not in SUITE_MODULES:
         raise HarnessError(f"--suite {name}: unknown suite (known: {', '.join(SUITE_MODULES)})")
-    return importlib.import_module(SUITE_MODULES[name]).SUITE
+    suite = importlib.import_module(SUITE_MODULES[name]).SUITE
+    if suite.name != name:
+        raise HarnessError(f"suite {name}: {SUITE_MODULES[name]}.SUITE is named {suite.name}")
+    return suite
 
 
 def parse_suite_list(text: str) -> list[Suite]:
@@ -37,4 +48,4 @@ def parse_suite_list(text: str) -> list[Suite]:
     return [get_suite(name) for name in names]
 
 
-__all__ = ["Problem", "Sampling", "Suite", "Verdict", "get_suite", "parse_suite_list", "suite_names"]
+__all__ = ["Problem", "Sampling", "Suite", "Verdict", "get_suite", "parse_suite_list", "register", "suite_names"]
