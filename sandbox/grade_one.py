@@ -10,7 +10,7 @@ same order, the same `import_string`, `make_function`, `reliability_guard`, per-
 early exit and error codes (-2 WA, -3 TLE, -4 RE), and the same process state a multiprocessing
 child starts with (stdin closed and reopened on /dev/null, int->str digit limit 50000, numpy and
 multiprocessing already imported). The quirks documented in docs/livecodebench.md (e.g. `for line in sys.stdin` is a
-runtime error) follow from that structure; tests/test_lcb_parity.py checks them against verdicts
+runtime error) follow from that structure; tests/test_lcb_grader.py checks them against verdicts
 recorded from the upstream grader. `fixed` mode swaps in real file objects for stdin/stdout,
 serves `open(0)`, and compares numbers with a 1e-6 tolerance.
 

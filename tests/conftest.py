@@ -37,3 +37,37 @@ def docker_skip_reason() -> str | None:
     except Exception:
         return "no sandbox image: run `harness sandbox build` (or .ci/setup-docker.sh)"
     return None
+
+
+def read_jsonl(path) -> list[dict]:
+    """Every object of a JSONL file (tests read what the harness wrote)."""
+    import json
+
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def spread(ids, n, low, high):
+    """Problems alternate between `low` and `high` correct samples out of n: pass@1 = (low+high)/2n."""
+    return {pid: [s < (low if i % 2 else high) for s in range(n)] for i, pid in enumerate(ids)}
+
+
+@pytest.fixture(scope="module")
+def private_cache(tmp_path_factory):
+    """A cache directory of the module's own (decontamination indexes, converted models)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSP_HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(scope="session")
+def golden(shared_dir) -> Path:
+    """Other people's per-sample outputs with their grades (shared/data/golden)."""
+    return shared_dir / "data" / "golden"

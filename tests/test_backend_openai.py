@@ -22,22 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_harness
+from conftest import REPO, free_port, read_jsonl, run_harness
 from harness.backends.base import Request, Sampling
 from harness.errors import HarnessError
 
 pytest.importorskip("openai", reason="the openai backend needs `pip install 'ssp-harness[openai]'`")
 SECRET = "sk-test-never-recorded-7f3a"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 class TransformersServe:

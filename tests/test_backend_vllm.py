@@ -14,16 +14,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import run_harness
+from conftest import read_jsonl, run_harness
 from harness.backends.base import Request, Sampling, group_by_problem
 from harness.backends.vllm import batches, prompt_token_ids, sampling_kwargs, to_generations
 from harness.errors import HarnessError
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")

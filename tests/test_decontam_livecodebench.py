@@ -9,16 +9,8 @@ import json
 import pytest
 
 from harness.decontam import build_index, check_texts
-from suites import suite_names
 
-pytestmark = pytest.mark.skipif("lcb_v5" not in suite_names(), reason="lcb_v5 suite not registered")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSP_HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
-        yield
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def test_release_v5_flags_all_279_window_problems_whole(shared_dir):

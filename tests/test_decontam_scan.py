@@ -13,17 +13,11 @@ from harness.decontam import build_index, check_texts, filter_rows
 from harness.decontam.index import MIN_SHORT_WORDS
 from harness.decontam.normalize import normalize
 from harness.errors import HarnessError
-from suites import get_suite, suite_names
+from suites import get_suite
 
 DATA = Path(__file__).parent / "data" / "decontam"
-SUITES = [name for name in ("aime24", "aime25", "hmmt25", "math500", "gpqa_diamond") if name in suite_names()]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def private_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSP_HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
-        yield
+SUITES = ["aime24", "aime25", "hmmt25", "math500", "gpqa_diamond"]
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +138,6 @@ def test_filter_rows_drops_contaminated_rows_and_records_the_decision(index, bac
     assert filter_rows(rows, index=index, policy="keep")[0] == rows
 
 
-@pytest.mark.skipif("gpqa_diamond" not in SUITES, reason="gpqa_diamond suite not registered")
 def test_gpqa_question_with_options_is_found_without_writing_it_anywhere(index, background):
     problem = problems("gpqa_diamond")[11]
     rows = [background[0], background[1] + "\n" + problem.statement.lower(), background[2]]

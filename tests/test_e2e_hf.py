@@ -8,11 +8,7 @@ import time
 
 import pytest
 
-from conftest import REPO, run_harness
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+from conftest import REPO, read_jsonl, run_harness
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +20,7 @@ def small_run(tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow  # the small_run fixture generates with the CPU model (~3 min measured)
 def test_eval_writes_a_complete_run_directory(small_run):
     out, result = small_run
     generations = read_jsonl(out / "generations.jsonl")
@@ -55,6 +52,7 @@ def test_eval_writes_a_complete_run_directory(small_run):
     assert "deviation math500: 2 of 500 problems (--limit)" in result.stdout
 
 
+@pytest.mark.slow  # the small_run fixture generates with the CPU model (~3 min measured)
 def test_rerunning_a_finished_run_regenerates_nothing(small_run):
     out, _ = small_run
     before = (out / "generations.jsonl").read_text()
@@ -65,6 +63,7 @@ def test_rerunning_a_finished_run_regenerates_nothing(small_run):
     assert (out / "generations.jsonl").read_text() == before
 
 
+@pytest.mark.slow  # the small_run fixture generates with the CPU model (~3 min measured)
 def test_grade_reproduces_the_eval_verdicts(small_run, tmp_path):
     out, _ = small_run
     regraded = tmp_path / "regraded"

@@ -8,6 +8,7 @@ import pytest
 
 from harness.cli import main
 from suites import SUITE_MODULES, get_suite, register
+from conftest import read_jsonl
 
 EXTENDING = Path(__file__).parent / "data" / "extending"
 
@@ -18,10 +19,6 @@ def tiny_arith(monkeypatch):
     register("tiny_arith", "tiny_arith")
     yield get_suite("tiny_arith")
     del SUITE_MODULES["tiny_arith"]
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
 
 def test_its_option_becomes_a_flag_with_a_role(tiny_arith, capsys):

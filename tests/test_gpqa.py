@@ -10,14 +10,10 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_harness
+from conftest import read_jsonl, run_harness
 from suites import get_suite
 
 SUITE = get_suite("gpqa_diamond")
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")

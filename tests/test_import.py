@@ -9,20 +9,15 @@ import pytest
 from harness.cli import main
 from harness.rundir import iter_jsonl
 
-GOLDEN = Path("/work/shared/data/golden")
-SKYTHOUGHT = GOLDEN / "skythought"
-LCB = GOLDEN / "lcb-submissions"
-needs_golden = pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"{GOLDEN} (shared golden files) not present")
 
 
 def read(path):
     return [record for _, record in iter_jsonl(path)]
 
 
-@needs_golden
-def test_qwen25_math_outputs_match_every_aime24_problem_once(tmp_path):
+def test_qwen25_math_outputs_match_every_aime24_problem_once(golden, tmp_path):
     out = tmp_path / "gen.jsonl"
-    source = SKYTHOUGHT / "Qwen_Qwen2.5-Math-7B__aime24.jsonl"
+    source = golden / "skythought" / "Qwen_Qwen2.5-Math-7B__aime24.jsonl"
     assert main(["import", "qwen25-math", str(source), "--suite", "aime24", "--out", str(out)]) == 0
     records = read(out)
     assert len(records) == 30
@@ -35,10 +30,9 @@ def test_qwen25_math_outputs_match_every_aime24_problem_once(tmp_path):
     assert records[5]["response"] == original[5]["code"][0]
 
 
-@needs_golden
-def test_imported_file_regrades_with_harness_grade_and_keeps_the_publisher_verdicts(tmp_path):
+def test_imported_file_regrades_with_harness_grade_and_keeps_the_publisher_verdicts(golden, tmp_path):
     gen, run = tmp_path / "gen.jsonl", tmp_path / "run"
-    main(["import", "qwen25-math", str(SKYTHOUGHT / "google_gemma-2-27b-it__aime24.jsonl"), "--suite", "aime24",
+    main(["import", "qwen25-math", str(golden / "skythought" / "google_gemma-2-27b-it__aime24.jsonl"), "--suite", "aime24",
           "--out", str(gen)])
     assert main(["grade", "--suite", "aime24", "--generations", str(gen), "--out", str(run), "--model", "gemma"]) == 0
     generations = read(run / "generations.jsonl")
@@ -46,10 +40,9 @@ def test_imported_file_regrades_with_harness_grade_and_keeps_the_publisher_verdi
     assert len(read(run / "grades.jsonl")) == 30
 
 
-@needs_golden
-def test_lcb_eval_all_keeps_code_and_verdicts_and_applies_the_v5_window(tmp_path):
+def test_lcb_eval_all_keeps_code_and_verdicts_and_applies_the_v5_window(golden, tmp_path):
     out = tmp_path / "o1.jsonl"
-    source = LCB / "o1-mini-2024-09-12_n1_eval_all.json"
+    source = golden / "lcb-submissions" / "o1-mini-2024-09-12_n1_eval_all.json"
     assert main(["import", "lcb-eval-all", str(source), "--start-date", "2024-08-01", "--end-date", "2025-02-01",
                  "--out", str(out)]) == 0
     records = read(out)
@@ -64,10 +57,9 @@ def test_lcb_eval_all_keeps_code_and_verdicts_and_applies_the_v5_window(tmp_path
     assert isinstance(failed["published_details"], dict) and "error_code" in failed["published_details"]
 
 
-@needs_golden
-def test_lcb_import_without_a_window_keeps_all_880_problems(tmp_path):
+def test_lcb_import_without_a_window_keeps_all_880_problems(golden, tmp_path):
     out = tmp_path / "all.jsonl"
-    main(["import", "lcb-eval-all", str(LCB / "o1-preview-2024-09-12_n1_eval_all.json"), "--suite", "lcb_custom",
+    main(["import", "lcb-eval-all", str(golden / "lcb-submissions" / "o1-preview-2024-09-12_n1_eval_all.json"), "--suite", "lcb_custom",
           "--out", str(out)])
     records = read(out)
     assert len(records) == 880 and records[0]["suite"] == "lcb_custom"

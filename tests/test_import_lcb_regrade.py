@@ -10,16 +10,13 @@ import pytest
 
 from harness.cli import main
 
-EVAL_ALL = Path("/work/shared/data/golden/lcb-submissions/o1-mini-2024-09-12_n1_eval_all.json")
-pytestmark = [
-    pytest.mark.skipif(not EVAL_ALL.is_file(), reason=f"{EVAL_ALL} (shared golden file) not present"),
-    pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed (code sandbox)"),
-]
+EVAL_ALL = "lcb-submissions/o1-mini-2024-09-12_n1_eval_all.json"
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed (code sandbox)")
 
 
-def test_o1_mini_public_test_regrade_sits_next_to_the_publishers_full_test_verdicts(tmp_path):
+def test_o1_mini_public_test_regrade_sits_next_to_the_publishers_full_test_verdicts(golden, tmp_path):
     full = tmp_path / "all.jsonl"
-    assert main(["import", "lcb-eval-all", str(EVAL_ALL), "--start-date", "2024-08-01", "--out", str(full)]) == 0
+    assert main(["import", "lcb-eval-all", str(golden / EVAL_ALL), "--start-date", "2024-08-01", "--out", str(full)]) == 0
     records = [json.loads(line) for line in full.read_text().splitlines()]
     subset = tmp_path / "subset.jsonl"
     subset.write_text("".join(json.dumps(r) + "\n" for r in records[:16]))

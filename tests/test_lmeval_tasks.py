@@ -11,15 +11,12 @@ import sys
 
 import pytest
 
-from conftest import REPO, run_harness
+from conftest import REPO, read_jsonl, run_harness
 from harness.lmeval import TASKS_DIR
+from harness.lmeval.tasks.ssp_tasks import doc_to_target, process_results
 from suites import get_suite
 
 pytest.importorskip("lm_eval", reason="the task pack needs `pip install 'ssp-harness[lmeval]'`")
-
-
-def read_jsonl(path):
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def sha(text: str) -> str:
@@ -116,14 +113,24 @@ def test_lm_eval_cli_on_cpu_agrees_with_harness_grade(tmp_path):
         for sample in samples:  # lm-eval sent the prompt `harness eval` would send
             expected = render_prompt(tokenizer, problems[sample["doc"]["problem_id"]].messages)
             assert sha(sample["arguments"]["gen_args_0"]["arg_0"]) == sha(expected)
+        # the model's own answers are nearly all wrong; a planted right answer per problem (sample 1)
+        # makes the comparison able to fail on a correct verdict too
+        planted = {s["doc"]["problem_id"]: f"\\boxed{{{doc_to_target(s['doc'])}}}" for s in samples}
         generations = tmp_path / f"{suite_name}.jsonl"
         generations.write_text("".join(json.dumps({"problem_id": s["doc"]["problem_id"], "sample": 0,
-                                                   "response": s["resps"][0][0]}) + "\n" for s in samples))
+                                                   "response": s["resps"][0][0]}) + "\n" for s in samples)
+                               + "".join(json.dumps({"problem_id": pid, "sample": 1, "response": text}) + "\n"
+                                         for pid, text in planted.items()))
         graded = run_harness("grade", "--suite", suite_name, "--generations", str(generations),
                              "--out", str(tmp_path / f"graded_{suite_name}"))
         assert graded.returncode == 0, graded.stderr
-        ours = {g["problem_id"]: float(g["correct"]) for g in read_jsonl(tmp_path / f"graded_{suite_name}" / "grades.jsonl")}
+        grades = read_jsonl(tmp_path / f"graded_{suite_name}" / "grades.jsonl")
+        ours = {g["problem_id"]: float(g["correct"]) for g in grades if g["sample"] == 0}
         assert ours == {s["doc"]["problem_id"]: s["pass_at_1"] for s in samples}
+        theirs = {s["doc"]["problem_id"]: process_results(s["doc"], [planted[s["doc"]["problem_id"]]])["pass_at_1"]
+                  for s in samples}
+        assert {g["problem_id"]: float(g["correct"]) for g in grades if g["sample"] == 1} == theirs == {
+            pid: 1.0 for pid in planted}
 
 
 def test_task_yamls_are_generated_from_the_suites_protocols():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_harness
+from conftest import REPO, free_port, run_harness
 
 pytest.importorskip("ray")
 
@@ -92,6 +92,7 @@ def assert_same_run(local: Path, other: Path) -> None:
     assert not (other / "shards").exists()
 
 
+@pytest.mark.slow  # ~150 s measured: a local and a Ray eval of the CPU model
 def test_ray_eval_writes_the_run_directory_a_local_run_writes(local_run, tmp_path):
     out = tmp_path / "ray"
     stdout, _ = run_ray(*EVAL, *RAY, "--ray-shard-size", "2", "--out", str(out))
@@ -181,14 +182,6 @@ def test_a_killed_driver_resumes_from_what_its_shards_wrote(local_run, tmp_path)
     assert f"ray: {written} samples already in {out / 'shards'}; {8 - written} to generate" in stdout
     assert_same_run(local_run, out)
     assert len(json.loads((out / "manifest.json").read_text())["sessions"]) == 2
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def accepts(port: int) -> bool:

@@ -17,6 +17,7 @@ from PIL import Image
 
 from harness.cli import main
 from harness.synthetic import problem_ids, write_run
+from conftest import spread
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (run .ci/setup-chromium.sh)")
@@ -24,10 +25,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BLUE, GREY, ORANGE = (0x3B, 0x6E, 0xA8), (0xB8, 0xB8, 0xB8), (0xE0, 0x8A, 0x1E)
 AIME24, MATH500 = problem_ids("aime24"), problem_ids("math500")
-
-
-def spread(ids, n, low, high):
-    return {pid: [s < (low if i % 2 else high) for s in range(n)] for i, pid in enumerate(ids)}
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,12 @@ import pytest
 from harness.cli import main
 
 EVAL_RUN = Path(__file__).parent / "data" / "reports" / "smollm2-135m-cpu"  # see data/reports/README.md
-GOLDEN = Path("/work/shared/data/golden/skythought/Qwen_Qwen2.5-Math-7B__aime24.jsonl")
 
 
 @pytest.fixture(scope="module")
-def graded_run(tmp_path_factory):
-    if not GOLDEN.is_file():
-        pytest.skip(f"{GOLDEN} (shared golden file) not present")
+def graded_run(tmp_path_factory, golden):
     root = tmp_path_factory.mktemp("graded")
-    main(["import", "qwen25-math", str(GOLDEN), "--suite", "aime24", "--out", str(root / "gen.jsonl")])
+    main(["import", "qwen25-math", str(golden / "skythought" / "Qwen_Qwen2.5-Math-7B__aime24.jsonl"), "--suite", "aime24", "--out", str(root / "gen.jsonl")])
     assert main(["grade", "--suite", "aime24", "--generations", str(root / "gen.jsonl"), "--model",
                  "Qwen2.5-Math-7B", "--out", str(root / "run")]) == 0
     return root / "run"
