@@ -168,7 +168,7 @@ def grade_pending(run: RunDir, plans: list[SuitePlan], manifest: dict[str, Any],
     graded = {sample_key(record) for record in run.grades()}
     generations = [g for g in run.generations() if sample_key(g) not in graded]
     manifest["grader"] = {plan.suite.name: {"grader": _grader_name(plan), "options": plan.options}
-                          for plan in plans}
+                          | _grader_rules(plan) for plan in plans}
     work = [(plan, [g for g in generations if g["suite"] == plan.suite.name]) for plan in plans]
     (executor or LocalExecutor()).grade(run, work)
 
@@ -176,6 +176,15 @@ def grade_pending(run: RunDir, plans: list[SuitePlan], manifest: dict[str, Any],
 def _grader_name(plan: SuitePlan) -> str:
     grader = plan.suite.grader_for
     return f"{grader.__module__}.{grader.__name__}"
+
+
+def _grader_rules(plan: SuitePlan) -> dict[str, str]:
+    """The grader module's RULES_VERSION / RULES, so a run says which reading rules graded it."""
+    import sys
+
+    module = sys.modules.get(plan.suite.grader_for.__module__)
+    version = getattr(module, "RULES_VERSION", None)
+    return {"rules_version": version, "rules": getattr(module, "RULES", "")} if version else {}
 
 
 def grade_record(generation: dict[str, Any], verdict) -> dict[str, Any]:
