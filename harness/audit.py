@@ -9,8 +9,9 @@ Checkers (`--checker`, default all that apply to a suite's kind):
 - `math-verify` (math): plain `verify(parse("$gold$"), parse(response))` on the FULL response,
   think block included, exactly as a user of the library would call it.
 - `math-equiv` (math): MATH-style string equivalence (hendrycks `is_equiv` design): the last box,
-  normalised (spaces, `\\left`/`\\right`, `\\dfrac`, `\\text{units}`, `$`, `\\%`, `x =` labels, a
-  leading 0 on decimals, `a/b`), then equal strings or equal numbers. No sympy and no LaTeX
+  normalised (spaces, `\\left`/`\\right`, `\\dfrac`, trailing `\\text{units}` after a number,
+  `\\text{}` wrappers, `$`, `\\%`, `x =` labels, a leading 0 on decimals, `a/b`), then equal
+  strings or exactly equal decimal numbers. No sympy and no LaTeX
   parser, so it fails differently from math-verify. Written here because no maintained PyPI
   package provides it: `mathruler` (PRM800K's grader) has one 2025 release and undeclared
   dependencies (pylatexenc, tqdm), which would make the audit's result depend on what else
@@ -27,8 +28,8 @@ cost at most the verdict timeout and memory stays flat.
 """
 from __future__ import annotations
 
-import functools
 import re
+from decimal import Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -55,7 +56,8 @@ def check_math_verify(response: str, gold: Any, think: str) -> tuple[bool, str |
     return correct, str(predicted[-1]) if predicted else None
 
 
-UNIT_TEXT = re.compile(r"\\(?:text|mbox|mathrm)\{\s*[a-zA-Z ]+\}\s*$")
+UNIT_TEXT = re.compile(r"(?<=\d)\s*\\(?:text|mbox|mathrm)\{\s*[a-zA-Z ]+\}\s*$")  # "10\text{ cm}"; never a whole answer
+TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}")
 LABEL = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*")
 SIMPLE_FRAC = re.compile(r"\\frac(\d)(\d)")
 SLASH = re.compile(r"^(-?\d+)/(\d+)$")
@@ -69,6 +71,7 @@ def normalise_answer(text: str) -> str:
                      ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("\\%", ""), ("%", ""), ("\\$", ""),
                      ("$", ""), ("^{\\circ}", ""), ("^\\circ", ""), ("{,}", ","), ("\n", "")):
         text = text.replace(old, new)
+    text = TEXT.sub(r"\1", text)
     text = LABEL.sub("", text)
     text = SIMPLE_FRAC.sub(r"\\frac{\1}{\2}", text)
     text = re.sub(r"\\sqrt(\w)", r"\\sqrt{\1}", text)
@@ -82,19 +85,20 @@ def normalise_answer(text: str) -> str:
     return text
 
 
-def _number(text: str) -> float | None:
+def _number(text: str) -> Decimal | None:
     try:
-        return float(text)
-    except ValueError:
+        return Decimal(text)
+    except (InvalidOperation, ValueError):
         return None
 
 
 def is_equiv(gold: str, answer: str) -> bool:
+    """Equal normal forms, or equal decimal numbers (exactly: "0.50" = "0.5", 110 != 100)."""
     left, right = normalise_answer(gold), normalise_answer(answer)
     if left == right:
         return True
     a, b = _number(left), _number(right)
-    return a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    return a is not None and b is not None and a.is_finite() and a == b
 
 
 def check_math_equiv(response: str, gold: Any, think: str) -> tuple[bool | None, str | None]:
