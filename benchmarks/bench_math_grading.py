@@ -1,12 +1,16 @@
 """Math grading throughput and agreement on published per-sample outputs.
 
 Reads SkyThought's greedy MATH500 responses (4 models x 500, ../shared/data/golden/skythought),
-grades them with harness's grader (last \\boxed first, killable 2-worker pool) and with a plain
+grades them with harness's grader (final box group first, killable 2-worker pool) and with a plain
 `math_verify.parse` + `verify` loop over the full responses, in the same run, and prints:
 responses/s for both and their ratio, every sample whose verdict differs between the two (with
 our reason and extracted answer), and agreement of each with the publisher's labels.
 
     python benchmarks/bench_math_grading.py [--shared ../shared] [--limit N] [--workers 2]
+
+`--limit N` takes the first N responses of *each* model, so both loops always span all four
+models: the slow cases plain math-verify stalls on (long runaway responses) are concentrated in
+some models' files, and timing one file would understate the speed-up or overstate it.
 """
 from __future__ import annotations
 
@@ -26,11 +30,11 @@ def load_samples(shared: Path, limit: int | None) -> list[dict]:
     samples = []
     for path in sorted((shared / "data/golden/skythought").glob("*__math500.jsonl")):
         model = path.name.split("__")[0]
-        for line in path.read_text().splitlines():
+        for line in path.read_text().splitlines()[:limit]:  # per model, never just the first file
             row = json.loads(line)
             samples.append({"id": f"{model}/{row['idx']}", "response": row["code"][0], "gold": row["answer"],
                             "publisher": bool(row["score"][0])})
-    return samples[:limit] if limit else samples
+    return samples
 
 
 def plain_verdict(response: str, gold: str) -> bool:
@@ -47,7 +51,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     samples = load_samples(args.shared, args.limit)
-    print(f"{len(samples)} responses; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    models = len({s["id"].split("/")[0] for s in samples})
+    print(f"{len(samples)} responses of {models} models; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
     started = time.perf_counter()
     ours = dict(grade_stream(grade_math, [(s["id"], s["response"], s["gold"]) for s in samples],

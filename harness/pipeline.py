@@ -153,15 +153,18 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
 def grade_pending(run: RunDir, plans: list[SuitePlan], manifest: dict[str, Any], executor: Any = None) -> None:
     graded = {sample_key(record) for record in run.grades()}
     generations = [g for g in run.generations() if sample_key(g) not in graded]
-    manifest["grader"] = {plan.suite.name: {"grader": _grader_name(plan), "options": plan.options}
-                          for plan in plans}
+    manifest["grader"] = {plan.suite.name: grader_entry(plan) for plan in plans}
     work = [(plan, [g for g in generations if g["suite"] == plan.suite.name]) for plan in plans]
     (executor or LocalExecutor()).grade(run, work)
 
 
-def _grader_name(plan: SuitePlan) -> str:
-    grader = plan.suite.grader_for
-    return f"{grader.__module__}.{grader.__name__}"
+def grader_entry(plan: SuitePlan) -> dict[str, Any]:
+    """Which grader, under which reading rules (its module's RULES_VERSION / RULES), with which options."""
+    identity = plan.suite.grader_identity()
+    entry = {"grader": identity["name"], "options": plan.options}
+    if identity["version"]:
+        entry.update(rules_version=identity["version"], rules=identity.get("rules", ""))
+    return entry
 
 
 # ----------------------------------------------------------------------------------- regrading

@@ -88,10 +88,9 @@ def leaderboard_page(board: "Leaderboard", title: str, charts: Sequence[Path]) -
 def paper_page(report: "PaperReport", chart: Path) -> str:
     rows = []
     for line in report.lines:
-        low, high = line.ci95
         rows.append(HtmlRow([
             HtmlCell(line.suite), HtmlCell(line.model, title=line.run), number(line.published),
-            HtmlCell(f"{pct(line.measured)} [{pct(low)}, {pct(high)}]", round(100 * line.measured, 4), "num"),
+            HtmlCell(line.measured_cell, round(100 * line.measured, 4), "num"),
             number(line.difference, signed=True), HtmlCell(line.verdict, cls=line.verdict.split()[0]),
             HtmlCell(f"{line.n} x {line.problems}", line.problems, "num", line.run),
             HtmlCell("; ".join(line.differences) or "none")]))

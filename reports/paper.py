@@ -8,6 +8,7 @@ grader against suites/data/papers/<paper>.protocol.yaml (optional, per paper).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +34,12 @@ class PaperLine:
     n: int
     problems: int
     differences: list[str]
+    audit: str = ""  # "grader disagreement: 0.8% of samples" when the run has an audit.json
+
+    @property
+    def measured_cell(self) -> str:
+        cell = f"{pct(self.measured)} [{pct(self.ci95[0])}, {pct(self.ci95[1])}]"
+        return f"{cell} ({self.audit})" if self.audit else cell
 
     @property
     def difference(self) -> float:
@@ -65,8 +72,8 @@ class PaperReport:
         return text
 
     def markdown(self) -> str:
-        rows = [[line.suite, line.model, pct(line.published), f"{pct(line.measured)} [{pct(line.ci95[0])}, "
-                 f"{pct(line.ci95[1])}]", pct(line.difference, signed=True), line.verdict,
+        rows = [[line.suite, line.model, pct(line.published), line.measured_cell, pct(line.difference, signed=True),
+                 line.verdict,
                  f"{line.n} x {line.problems}", "; ".join(line.differences) or "none"]
                 for line in self.lines]
         table = md_table(["suite", "measured model", "published", "measured [95% CI]", "difference", "verdict",
@@ -128,6 +135,17 @@ def run_differences(run: SuiteRun, paper: str) -> list[str]:
     return list(run.metrics.get("deviations") or []) + engine_and_grader_differences(run, paper)
 
 
+def audit_note(run: SuiteRun) -> str:
+    """The run's `harness audit` disagreement rate for this suite, or "" (no audit, or skipped)."""
+    path = run.path / "audit.json"
+    if not path.is_file():
+        return ""
+    stats = json.loads(path.read_text(encoding="utf-8")).get("suites", {}).get(run.suite, {})
+    if not stats.get("samples"):
+        return ""
+    return f"grader disagreement: {100 * stats['rate']:.1f}% of samples"
+
+
 def build_paper_report(runs: Sequence[SuiteRun], paper: str, paper_model: str | None = None) -> PaperReport:
     check_paper(paper)
     model = paper_model or default_model(paper)
@@ -140,7 +158,7 @@ def build_paper_report(runs: Sequence[SuiteRun], paper: str, paper_model: str | 
             unpublished.append(f"{run.suite} ({run.path.name})")
             continue
         lines.append(PaperLine(run.suite, str(run.path), run.model, published / 100, run.pass_at_1, run.ci95, run.n,
-                               int(run.metrics["num_problems"]), run_differences(run, paper)))
+                               int(run.metrics["num_problems"]), run_differences(run, paper), audit_note(run)))
     if not lines:
         raise HarnessError(f"--paper {paper}: publishes no number for {model} on "
                            f"{', '.join(sorted({run.suite for run in runs}))}")

@@ -86,7 +86,7 @@ class Suite:
 
         module = sys.modules.get(self.grader_for.__module__)
         return {"name": f"{self.grader_for.__module__}.{self.grader_for.__name__}",
-                "version": getattr(module, "RULES_VERSION", None)}
+                "version": getattr(module, "RULES_VERSION", None), "rules": getattr(module, "RULES", "")}
 
     def load_problems(self, options: dict[str, Any] | None = None, data: Path | None = None) -> list[Problem]:
         options = self.resolve_options(options or {})

@@ -107,3 +107,35 @@ def test_lighteval_gpqa_cases(case):
     expected = next(iter(case["expected_output"].values()))
     k = case["metric_params"].get("k", 1)
     assert mean_pass_at_k([(len(verdicts), correct)], k) == pytest.approx(expected, abs=case["tolerance"] if "tolerance" in case else 1e-6)
+
+
+# ------------------------------------------- thinking outputs (evalscope #1546, opencompass #2356)
+
+THINK = ("<think>" + "Option A looks plausible, or maybe (B) since it mentions Paris; not D. The answer is A? " * 300
+         + "Hmm, so the answer is C? No: B is wrong, actually D.</think>\n")
+
+
+@pytest.mark.parametrize("response, expected", [
+    ("**Answer: C**", "C"),
+    ("Putting it together, the answer is (B).", "B"),
+    ("\\boxed{\\text{(B) } 10^{-4}}", "B"),
+    (THINK + "\nAfter weighing everything:\n\nD", "D"),                 # letter in the last line
+    (THINK + "The choice is clear.\nD", "D"),                             # prose statement, then the letter
+    (THINK + "\n**D**", "D"),
+    (THINK + "The correct answer is **B**.", "B"),                        # think block names A, B, C, D
+    (THINK + "**Final Answer:** \\boxed{C}", "C"),
+])
+def test_thinking_output_shapes(response, expected):
+    answer = {"letter": expected, "options": ["London", "Paris", "Berlin", "10^{-4} M"]}
+    verdict = grade_choice(response, answer)
+    assert (verdict.correct, verdict.extracted) == (True, expected)
+    wrong = grade_choice(response, answer | {"letter": "A" if expected != "A" else "B"})
+    assert (wrong.correct, wrong.extracted) == (False, expected)
+
+
+def test_letters_inside_the_think_block_are_not_the_answer():
+    verdict = grade_choice(THINK + "I cannot decide.", {"letter": "D", "options": OPTIONS})
+    assert (verdict.correct, verdict.reason) == (False, "no_answer")
+    # the whole response under think=full: the final bare letter still outranks the think block's
+    full = grade_choice(THINK + "\nD", {"letter": "D", "options": OPTIONS}, think="full")
+    assert (full.correct, full.extracted) == (True, "D")

@@ -91,3 +91,70 @@ def test_pathological_inputs_never_hang_the_run():
 def test_a_hung_grader_becomes_a_timeout_verdict():
     verdicts = list(grade_stream(_slow_grader, [("x", "r", "g")], timeout=1, workers=1))
     assert verdicts[0][1].reason == "timeout" and not verdicts[0][1].correct
+
+
+# ------------------------------------------------------- final box group and final statements
+# (rules 2-4 in harness.graders.math; shapes from issue 12 and peers' test suites)
+
+MULTI_BOX = [
+    # (gold, response, correct)
+    ("3, 5, 7", r"The solutions are $\boxed{3}$, $\boxed{5}$ and $\boxed{7}$.", True),
+    ("3, 5, 7", r"The solutions are $\boxed{7}$, $\boxed{3}$ and $\boxed{5}$.", True),   # order-free set
+    ("3, 5, 7", r"The solutions are $\boxed{5}$ and $\boxed{7}$.", False),                # half a set
+    ("-2, 1", r"$x = \boxed{-2}$ or $x = \boxed{1}$", True),
+    ("-2, 1", r"$x = \boxed{1}$", False),
+    ("(2, 2), (6, 2)", r"$$\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}$$", True),
+    ("(2, 2), (6, 2)", r"$$\boxed{(6, 2)}$$", False),
+    ("y_{1}=-2 x^{2}+4 x+3, y_{2}=3 x^{2}+12 x+10",
+     r"\(y_1 = \boxed{-2(x - 1)^2 + 5}\) and \(y_2 = \boxed{3(x + 2)^2 - 2}\)", True),
+    ("(3, 3), (1, 1)", r"$$\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}$$", True),
+    ("1, 2, 3", r"\boxed{1};\boxed{2}; \boxed{3}", True),
+    (r"\frac{-1+\sqrt{17}}{2}, \frac{-1-\sqrt{17}}{2}",                                   # HMMT P10 in two boxes
+     r"$x = \boxed{\frac{-1+\sqrt{17}}{2}}$ and $x = \boxed{\frac{-1-\sqrt{17}}{2}}$", True),
+]
+
+CHANGED_MIND = [
+    ("7", r"So $\boxed{5}$. Wait, I made an error in the sign. The answer is $\boxed{7}$.", True),
+    ("5", r"So $\boxed{5}$. Wait, I made an error in the sign. The answer is $\boxed{7}$.", False),
+    ("7", r"\boxed{5}, so doubling gives \boxed{7}", True),                            # prose ends the group
+    ("5, 7", r"\boxed{5}, so doubling gives \boxed{7}", False),
+]
+
+STATEMENTS = [
+    ("10455", r"interest $= \boxed{200}$, then $\boxed{255}$. Final Answer: The final answer is $10,455$. "
+              "I hope it is correct.", True),
+    ("255", r"interest $= \boxed{200}$, then $\boxed{255}$. Final Answer: The final answer is $10,455$.", False),
+    ("7", r"First \boxed{5}. Wait, I made an error; the answer is 7.", True),           # statement after box
+    ("5", r"First \boxed{5}. Wait, I made an error; the answer is 7.", False),
+    ("7", r"The answer is $\boxed{7}$.", True),                    # statement before the box: box reads it
+    ("7", "\\boxed{7}\n\n**Answer:**\n7", True),                   # marker ending its line: next line
+    ("7", r"\boxed{7}. The final answer is shown above.", True),   # statement that parses to nothing
+    ("16386.20", r"worth $\boxed{\$16,\!386.20}$. The answer is $16,\!386.20$. I apologize. Here $t$ is "
+                 "the years", True),                            # the statement ends at its sentence
+]
+
+
+@pytest.mark.parametrize("gold,response,correct", MULTI_BOX + CHANGED_MIND + STATEMENTS)
+def test_final_group_and_final_statement(gold, response, correct):
+    assert grade_math(response, gold).correct is correct
+
+
+def test_verdict_says_which_rule_read_the_answer():
+    assert grade_math(r"\boxed{1}, \boxed{2}", "1, 2").details["via"] == "box_group"
+    assert grade_math(r"\boxed{2}", "2").details["via"] == "box"
+    assert grade_math(r"\boxed{1}. Answer: 2", "2").details["via"] == "statement"
+    assert grade_math("so it is 2", "2").details["via"] == "fallback"
+    assert grade_math(r"\boxed{1}, \boxed{2}", "1, 2").extracted == "1, 2"
+
+
+def test_connectors_and_group_boundaries():
+    from harness.graders.math import final_group, is_connector
+
+    for gap in (", ", " and ", " or ", "$ or $x = ", r" \quad \text{and} \quad ", r"$, $", "; ",
+                r" \text{ for part (a) and } ", "\n\n", r"\) and \( y_2 = "):
+        assert is_connector(gap), gap
+    for gap in (". Wait, I made an error. ", " so ", " then ", " 3 + "):
+        assert not is_connector(gap), gap
+    assert [box.content for box in final_group(r"\boxed{1} and \boxed{2}. Hence \boxed{3}, \boxed{4}")] == ["3", "4"]
+    assert [box.content for box in final_group(r"\boxed{\boxed{1}, \boxed{2}}")] == [r"\boxed{1}, \boxed{2}"]
+    assert final_group("no box") == []

@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "harness.cli.suites_cmd",
     "harness.cli.eval_cmd",
     "harness.cli.grade_cmd",
+    "harness.cli.audit_cmd",
     "harness.cli.decontam_cmd",
     "harness.cli.import_cmd",
     "harness.cli.report_cmd",

@@ -25,6 +25,8 @@ def register(commands) -> None:
     parser.add_argument("--generations", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--model", help="model name to show in metrics (default: the file name)")
+    parser.add_argument("--audit", action="store_true",
+                        help="then re-grade with independent checkers (harness audit): audit.json/.jsonl in --out")
     add_suite_options(parser)
     add_executor_options(parser)
     parser.set_defaults(func=run)
@@ -70,4 +72,9 @@ def run(args) -> int:
             plan = plan_suite(suite, options, suite.protocol, None, args.data)
             metrics = regrade(plan, args.generations, args.out, ks, args.model, executor)
     print_results(metrics, str(args.out))
+    if args.audit:
+        from harness.audit import audit, summary_lines
+
+        for line in summary_lines(audit(args.out)):
+            print(line)
     return 0

@@ -10,7 +10,9 @@ region (harness.graders.answer_region: after `</think>` under the default `think
    - `Answer: X`, `**Final Answer:** X`, `the (correct|final) answer is X`, `the correct option
      (or choice) is X` -- any case; X runs to the end of its line (or is the next non-empty line
      when the marker ends a line).
-   With no statement at all, a last line that is nothing but a letter ("B", "(B)", "B.") is one.
+   - a last line that is nothing but a letter ("B", "(B)", "B.", "**B**", "$B$"), even after
+     other statements: thinking models often end with prose ("The choice is clear.") and then
+     the bare letter, or write a long think block full of other letters before it.
 2. The LAST statement (by where it starts) decides; earlier ones, e.g. in reasoning or before a
    change of mind, are ignored.
 3. Inside it, after unwrapping `\\text{}`, `\\textbf{}`, `\\mathrm{}`, `\\boxed{}` and removing `$`,
@@ -38,11 +40,16 @@ from harness.graders.answer_region import answer_region
 from harness.graders.math import _balanced  # the box matcher math grading uses
 from harness.problems import Verdict
 
+# Recorded in the manifest's grader entry; bump when a rule above changes what a response reads as.
+# choice-1 read a bare-letter last line only when the region held no other statement.
+RULES_VERSION = "choice-2"
+RULES = "last answer statement (box, Answer:, the answer is, bare-letter last line) wins; two letters is wrong"
 LETTERS = "ABCDEFGHIJ"
 MARKER = re.compile(
     r"(?i)(?:\banswer\s*(?:\*\*)?\s*[:：]|\banswer\s+is\s*:?|\b(?:option|choice)\s+is\s*:?)\s*(?:\*\*)?[ \t]*")
 BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 WRAPPER = re.compile(r"\\(?:boxed|fbox|text|textbf|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
+BARE_LETTER = re.compile(r"[(\[]?[A-Z][)\]]?\.?")
 NOISE = re.compile(r"[$*\"'`“”‘’]|\\[()\[\]]")
 
 
@@ -65,10 +72,11 @@ def statements(region: str) -> list[Statement]:
         if not line.strip():
             line = next((candidate for candidate in after.splitlines() if candidate.strip()), "")
         found.append(Statement(match.start(), line))
-    if not found:
-        lines = [line for line in region.splitlines() if line.strip()]
-        if lines and re.fullmatch(r"\s*[(\[]?[A-Z][)\]]?\.?\s*", lines[-1]):
-            found.append(Statement(region.rfind(lines[-1]), lines[-1]))
+    lines = [line for line in region.splitlines() if line.strip()]
+    if lines and BARE_LETTER.fullmatch(normalise(lines[-1])):
+        start = region.rfind(lines[-1])
+        if not any(statement.start >= start for statement in found):
+            found.append(Statement(start, lines[-1]))
     return sorted(found, key=lambda statement: statement.start)
 
 
