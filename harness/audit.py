@@ -39,7 +39,7 @@ from harness.graders.answer_region import answer_region
 from harness.graders.math import last_boxed
 from harness.grading import DEFAULT_VERDICT_TIMEOUT_S, grade_stream
 from harness.rundir import GENERATIONS, RunDir, iter_jsonl, sample_key, write_json_atomic
-from suites.base import Verdict
+from harness.problems import Verdict
 
 AUDIT_JSON, AUDIT_JSONL = "audit.json", "audit.jsonl"
 CHUNK = 256
