@@ -201,10 +201,11 @@ class RunDir:
     def lock(self) -> RunLock:
         return RunLock(self.path)
 
-    def has_finished_samples(self) -> bool:
-        """Whether any generation or grade line is on disk: until then a new identity may take over."""
-        return any((self.path / name).is_file() and (self.path / name).stat().st_size > 0
-                   for name in (GENERATIONS, GRADES))
+    def has_finished_samples(self, stages: Iterable[str] = (GENERATIONS, GRADES)) -> bool:
+        """Whether any sample line is on disk (main files or shards): until then a new identity may take over."""
+        shards = [path for stage in stages for path in (self.path / "shards").glob(f"{stage.split('.')[0]}-*.jsonl")]
+        files = [self.path / name for name in stages] + shards
+        return any(path.is_file() and path.stat().st_size > 0 for path in files)
 
     def manifest(self) -> dict[str, Any]:
         return read_json(self.manifest_path)

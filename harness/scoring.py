@@ -84,7 +84,7 @@ def _reason_counts(grades: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 
 def protocol_deviations(suite: Suite, sampling: dict[str, Any], options: dict[str, Any],
-                        num_problems: int, total_problems: int) -> list[str]:
+                        num_problems: int, total_problems: int, subset: str = "--limit") -> list[str]:
     published = suite.protocol
     notes = []
     if sampling["n"] != published.n:
@@ -95,5 +95,5 @@ def protocol_deviations(suite: Suite, sampling: dict[str, Any], options: dict[st
         if sampling[name] != getattr(published, name):
             notes.append(f"{name}={sampling[name]} (published: {getattr(published, name)})")
     if num_problems < total_problems:
-        notes.append(f"{num_problems} of {total_problems} problems (--limit)")
+        notes.append(f"{num_problems} of {total_problems} problems ({subset})")
     return notes + list(suite.option_deviations(options))

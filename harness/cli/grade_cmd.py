@@ -15,6 +15,8 @@ def register(commands) -> None:
     parser.add_argument("--generations", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--model", help="model name to show in metrics (default: the file name)")
+    parser.add_argument("--allow-ragged", action="store_true",
+                        help="grade problems with unequal sample counts, each on its own n (recorded on every result)")
     add_suite_options(parser)
     add_executor_options(parser)
     parser.set_defaults(func=run)
@@ -25,6 +27,7 @@ def run(args) -> int:
     options = suite_options(args, [suite])
     plan = plan_suite(suite, options, SamplingOverrides().apply(suite), None, args.data)
     with executor_from_args(args) as executor:
-        metrics = regrade(plan, args.generations, args.out, parse_ks(args.k), args.model, executor)
+        metrics = regrade(plan, args.generations, args.out, parse_ks(args.k), args.model, executor,
+                          allow_ragged=args.allow_ragged)
     print_results(metrics, str(args.out))
     return 0
