@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from harness.errors import HarnessError
+from harness.rundir import write_atomic
 from reports.markdown import md_table, pct
 from reports.paper import check_paper
 from reports.runs import SuiteRun
@@ -199,10 +200,10 @@ def write_leaderboard(board: Leaderboard, out: Path, title: str) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     markdown = out / "leaderboard.md"
-    markdown.write_text(f"# {title}\n\n{board.markdown()}", encoding="utf-8")
+    write_atomic(markdown, f"# {title}\n\n{board.markdown()}")
     csv = out / "leaderboard.csv"
     board.frame().to_csv(csv, index=False)
     charts = leaderboard_charts(board, out)
     page = out / "leaderboard.html"
-    page.write_text(leaderboard_page(board, title, charts), encoding="utf-8")
+    write_atomic(page, leaderboard_page(board, title, charts))
     return [markdown, csv, page, *charts]

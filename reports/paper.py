@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import yaml
 
 from harness.errors import HarnessError
+from harness.rundir import write_atomic
 from reports.markdown import md_table, pct
 from reports.runs import SuiteRun
 from suites import get_suite
@@ -165,8 +166,8 @@ def write_paper_report(report: PaperReport, out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     markdown = out / "paper.md"
-    markdown.write_text(f"# {report.paper}: reproduction of {report.paper_model}\n\n{report.markdown()}", encoding="utf-8")
+    write_atomic(markdown, f"# {report.paper}: reproduction of {report.paper_model}\n\n{report.markdown()}")
     chart = paper_chart(report, out)
     page = out / "paper.html"
-    page.write_text(paper_page(report, chart), encoding="utf-8")
+    write_atomic(page, paper_page(report, chart))
     return [markdown, page, chart]
