@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.paths import cache_dir
+from harness.hub import looks_like_path, require_hub
 
 DEFAULT_MODEL = "smollm2-135m"
 DEFAULT_ALIASES = (DEFAULT_MODEL, "default")
@@ -57,8 +58,10 @@ def resolve_model(spec: str) -> ModelSpec:
         if not (path / "config.json").is_file():
             raise HarnessError(f"--model {spec}: directory has no config.json (not a HF model directory)")
         return ModelSpec(spec, "local", str(path.resolve()))
-    if path.exists() or not HUB_ID.fullmatch(spec):
-        raise HarnessError(f"--model {spec}: not a model directory, .gguf file, hub id or alias ({', '.join(DEFAULT_ALIASES)})")
+    if path.exists() or not HUB_ID.fullmatch(spec) or looks_like_path(spec):
+        what = "no such file or directory" if not path.exists() else "not a model directory or .gguf file"
+        raise HarnessError(f"--model {spec}: {what} (nor a hub id or alias: {', '.join(DEFAULT_ALIASES)})")
+    require_hub("--model", spec)
     return ModelSpec(spec, "hub", spec)
 
 

@@ -1,10 +1,16 @@
 """The one-way data flow: suite -> prompts -> backend -> generations.jsonl -> grader -> grades.jsonl
 -> metrics.json. `evaluate` runs all stages; `regrade` starts from a generations file.
 Both resume: samples already in generations.jsonl / grades.jsonl are never redone.
+
+Order of a start: validate every input and build what can fail (the model, the grader and its
+sandbox) first, then lock the run directory, then write the manifest. A start that fails thus
+leaves nothing a corrected command would trip over; a run directory that holds no finished
+sample yet is taken over by a new identity rather than refused.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +22,7 @@ from harness.identity import problem_ids_sha256, resume_refusal
 from harness.executors import BackendRecipe
 from harness.executors.local import LocalExecutor
 from harness.manifest import base_manifest, now
-from harness.rundir import GENERATIONS, RunDir, iter_jsonl, sample_key, write_json_atomic
+from harness.rundir import GENERATIONS, GRADES, RunDir, iter_jsonl, sample_key, write_json_atomic, write_lines_atomic
 from harness.sampling import Sampling
 from harness.scoring import protocol_deviations, suite_metrics
 from suites import get_suite
@@ -33,6 +39,8 @@ class SuitePlan:
     total_problems: int
     sampling: Sampling
     data: Path | None = None
+    subset: str = "--limit"  # why fewer than all problems may be in the run
+    notes: list[str] = field(default_factory=list)  # further deviations, e.g. ragged sample counts
 
     @property
     def by_id(self) -> dict[str, Problem]:
@@ -46,7 +54,8 @@ class SuitePlan:
         return identity
 
     def deviations(self) -> list[str]:
-        return protocol_deviations(self.suite, self.sampling, self.options, len(self.problems), self.total_problems)
+        return protocol_deviations(self.suite, self.sampling, self.options, len(self.problems), self.total_problems,
+                                   self.subset) + self.notes
 
     def prompt_notes(self) -> dict[str, str]:
         return {p.problem_id: p.metadata["prompt_note"] for p in self.problems if "prompt_note" in p.metadata}
@@ -86,11 +95,21 @@ class EvalSpec:
                 "suites": [plan.identity() for plan in self.plans]}
 
 
-def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[SuitePlan]) -> dict[str, Any]:
+FINISHED_STAGES = {"eval": (GENERATIONS, GRADES), "grade": (GRADES,)}  # a grade run's generations are a copy
+
+
+def resumes(run: RunDir, kind: str, identity: dict[str, Any]) -> bool:
+    """Whether `run` continues an earlier run; refuses one that holds samples of another identity."""
+    if run.exists() and not run.has_finished_samples(FINISHED_STAGES[kind]):
+        return False  # an earlier start failed before its first sample: nothing to protect
     run.check_resumable()
     if run.exists() and (refusal := resume_refusal(str(run.path), run.manifest().get("identity", {}), identity)):
         raise HarnessError(refusal)
-    manifest = run.manifest() if run.exists() else base_manifest(kind, identity)
+    return run.exists()
+
+
+def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[SuitePlan]) -> dict[str, Any]:
+    manifest = run.manifest() if resumes(run, kind, identity) else base_manifest(kind, identity)
     manifest["identity"] = identity  # equal where it matters; PLACE settings are this session's
     manifest["suites"] = [plan.identity() | {"deviations": plan.deviations(), "prompt_notes": plan.prompt_notes()}
                           for plan in plans]
@@ -100,31 +119,54 @@ def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[Suite
     return manifest
 
 
+def check_plans(plans: list[SuitePlan], ks: list[int]) -> None:
+    """Every check that needs no model: impossible k, a grader (and its sandbox) that cannot start."""
+    from harness.metrics import check_ks
+
+    for plan in plans:
+        check_ks(ks, plan.sampling.n)
+        plan.suite.grader(plan.options)  # e.g. --sandbox local without --unsafe-local-sandbox
+
+
+def pending_requests(run: RunDir, plans: list[SuitePlan]) -> tuple[list[tuple[SuitePlan, list[Request]]], int]:
+    done = {sample_key(record) for record in run.generations()}
+    return [(plan, [r for r in plan.requests() if (r.suite, r.problem_id, r.sample) not in done])
+            for plan in plans], len(done)
+
+
 def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[str], None] = print,
              executor: Any = None) -> list[dict]:
     executor = executor or LocalExecutor()
+    check_plans(spec.plans, spec.ks)
     run = RunDir(spec.out)
-    manifest = open_run(run, "eval", spec.identity(), spec.plans)
-    manifest.update(model={"spec": spec.model}, backend_name=spec.backend)
-    for plan in spec.plans:  # fail on impossible k before spending time generating
-        from harness.metrics import check_ks
-        check_ks(spec.ks, plan.sampling.n)
-    done = {sample_key(record) for record in run.generations()}
-    pending = [(plan, [r for r in plan.requests() if (r.suite, r.problem_id, r.sample) not in done])
-               for plan in spec.plans]
-    todo = sum(len(requests) for _, requests in pending)
-    if todo:
-        log(f"generating {todo} samples ({len(done)} already in {run.generations_path})")
-
-        def record_backend(description: dict[str, Any]) -> None:
-            manifest["backend"] = description
-            run.write_manifest(manifest)
-
+    lock = run.lock()
+    if run.path.exists():
+        lock.acquire()  # another process writing here: stop before loading anything
+    try:
+        resumes(run, "eval", spec.identity())  # refuse a foreign run before loading the model
+        pending, done = pending_requests(run, spec.plans)
         recipe = BackendRecipe(make_backend, spec.backend, spec.model, spec.backend_options)
-        executor.generate(run, pending, recipe, record_backend)
-    else:
-        log(f"all {len(done)} samples already generated in {run.generations_path}")
-    return finish(run, manifest, spec.plans, spec.ks, model_name=spec.model, executor=executor)
+        if any(requests for _, requests in pending) and hasattr(executor, "prepare"):
+            recipe = executor.prepare(recipe)  # load the model now: a bad --model leaves no run directory
+        if lock.fd is None:
+            lock.acquire()
+            pending, done = pending_requests(run, spec.plans)
+        manifest = open_run(run, "eval", spec.identity(), spec.plans)
+        manifest.update(model={"spec": spec.model}, backend_name=spec.backend)
+        todo = sum(len(requests) for _, requests in pending)
+        if todo:
+            log(f"generating {todo} samples ({done} already in {run.generations_path})")
+
+            def record_backend(description: dict[str, Any]) -> None:
+                manifest["backend"] = description
+                run.write_manifest(manifest)
+
+            executor.generate(run, pending, recipe, record_backend)
+        else:
+            log(f"all {done} samples already generated in {run.generations_path}")
+        return finish(run, manifest, spec.plans, spec.ks, model_name=spec.model, executor=executor)
+    finally:
+        lock.release()
 
 
 def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: list[int], model_name: str,
@@ -172,10 +214,20 @@ def grader_entry(plan: SuitePlan) -> dict[str, Any]:
 REQUIRED_GENERATION_FIELDS = {"problem_id": str, "sample": int, "response": str}
 
 
+def check_generations_path(path: Path) -> None:
+    if path.is_dir():
+        raise HarnessError(f"--generations {path}: is a directory; give the JSONL file in it "
+                           f"(e.g. {path / GENERATIONS})")
+    if not path.exists():
+        raise HarnessError(f"--generations {path}: no such file")
+    if not path.is_file():
+        raise HarnessError(f"--generations {path}: not a regular file (a pipe such as /dev/stdin cannot be "
+                           "re-read to resume); save it to a file first")
+
+
 def read_generations(path: Path, plan: SuitePlan) -> list[dict[str, Any]]:
     """Validate a generations file for `harness grade`; errors name the file, line and field."""
-    if not path.is_file():
-        raise HarnessError(f"--generations {path}: file not found")
+    check_generations_path(path)
     known = plan.by_id
     records, seen = [], set()
     for number, record in iter_jsonl(path):
@@ -184,8 +236,12 @@ def read_generations(path: Path, plan: SuitePlan) -> list[dict[str, Any]]:
                 raise HarnessError(f"{path}:{number}: missing field '{name}'")
             if not isinstance(record[name], kind) or isinstance(record[name], bool):
                 raise HarnessError(f"{path}:{number}: field '{name}' must be {kind.__name__}")
+        if record["sample"] < 0:
+            raise HarnessError(f"{path}:{number}: field 'sample' is {record['sample']}; sample numbers start at 0")
         if record["problem_id"] not in known:
             raise HarnessError(f"{path}:{number}: problem_id '{record['problem_id']}' is not in suite {plan.suite.name}")
+        if record.get("suite") not in (None, plan.suite.name):
+            raise HarnessError(f"{path}:{number}: suite '{record['suite']}' but --suite {plan.suite.name}")
         record = {**record, "suite": plan.suite.name}
         key = sample_key(record)
         if key in seen:
@@ -197,25 +253,65 @@ def read_generations(path: Path, plan: SuitePlan) -> list[dict[str, Any]]:
     return records
 
 
+def samples_per_problem(path: Path, records: list[dict[str, Any]], allow_ragged: bool) -> dict[str, int]:
+    """n of every problem. Samples must be numbered 0..n-1; unequal n only with --allow-ragged."""
+    numbers: dict[str, set[int]] = {}
+    for record in records:
+        numbers.setdefault(record["problem_id"], set()).add(record["sample"])
+    for problem_id, samples in numbers.items():
+        missing = sorted(set(range(max(samples) + 1)) - samples)
+        if missing:
+            raise HarnessError(f"--generations {path}: problem {problem_id} has samples {describe(samples)} but not "
+                               f"{describe(missing)}; sample numbers must run 0..n-1")
+    counts = {problem_id: len(samples) for problem_id, samples in numbers.items()}
+    sizes = Counter(counts.values())
+    if len(sizes) > 1 and not allow_ragged:
+        smallest = min(counts, key=counts.get)
+        raise HarnessError(f"--generations {path}: problems have unequal sample counts "
+                           f"({', '.join(f'n={n} for {c}' for n, c in sorted(sizes.items()))}; e.g. {smallest} has "
+                           f"{counts[smallest]}); pass --allow-ragged to grade each problem on its own n")
+    return counts
+
+
+def describe(numbers) -> str:
+    numbers = sorted(numbers)
+    return ", ".join(map(str, numbers[:5])) + (f", ... ({len(numbers)} in all)" if len(numbers) > 5 else "")
+
+
+def copy_generations(run: RunDir, records: list[dict[str, Any]]) -> None:
+    """RUN/generations.jsonl is exactly the validated input: an earlier, partial or stale copy is replaced."""
+    import hashlib
+
+    expected = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode("utf-8")
+    path = run.generations_path
+    if path.is_file() and hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(expected).digest():
+        return
+    write_lines_atomic(path, records)
+
+
 def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], model_name: str | None,
-            executor: Any = None) -> list[dict]:
+            executor: Any = None, allow_ragged: bool = False) -> list[dict]:
     from harness.rundir import sha256_of
 
     records = read_generations(generations_file, plan)
-    ids = {r["problem_id"] for r in records}
-    plan.problems = [p for p in plan.problems if p.problem_id in ids]
-    per_problem = Counter(r["problem_id"] for r in records)
+    counts = samples_per_problem(generations_file, records, allow_ragged)
+    plan.problems = [p for p in plan.problems if p.problem_id in counts]
+    plan.subset = "in --generations"
     # sampling settings of imported generations are unknown; n is what the file holds
-    plan.sampling = dataclasses.replace(plan.sampling, n=min(per_problem.values()))
+    plan.sampling = dataclasses.replace(plan.sampling, n=min(counts.values()))
+    if len(set(counts.values())) > 1:
+        plan.notes = [f"ragged: n per problem from {min(counts.values())} to {max(counts.values())} "
+                      "(--allow-ragged; pass@k uses each problem's own n)"]
+    check_plans([plan], ks)
     identity = {"kind": "grade", "generations_sha256": sha256_of(generations_file), "suites": [plan.identity()]}
     run = RunDir(out)
-    manifest = open_run(run, "grade", identity, [plan])
-    manifest["source_generations"] = str(generations_file.resolve())
-    if not run.generations_path.exists():
-        with run.writer(GENERATIONS) as writer:
-            for record in records:
-                writer.write(record)
-    return finish(run, manifest, [plan], ks, model_name or generations_file.stem, executor)
+    with run.lock():
+        manifest = open_run(run, "grade", identity, [plan])
+        manifest["source_generations"] = str(generations_file.resolve())
+        if len(set(counts.values())) > 1:
+            manifest["samples_per_problem"] = counts
+        copy_generations(run, records)
+        return finish(run, manifest, [plan], ks, model_name or generations_file.stem, executor)
 
 
 def finish_in_place(run: RunDir, suite: Suite, entry: dict[str, Any], options: dict[str, Any], ks: list[int],
@@ -238,4 +334,5 @@ def finish_in_place(run: RunDir, suite: Suite, entry: dict[str, Any], options: d
         raise HarnessError(refusal)
     manifest["sessions"].append({"started_at": now(), "command": "grade in place"})
     model = (manifest.get("model") or {}).get("spec") or identity.get("model") or run.path.name
-    return finish(run, manifest, plans, ks, model_name=model, executor=executor)
+    with run.lock():
+        return finish(run, manifest, plans, ks, model_name=model, executor=executor)

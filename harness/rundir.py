@@ -1,11 +1,19 @@
 """Run directories: manifest.json, generations.jsonl, grades.jsonl, metrics.json.
 
 JSONL files are appended one flushed line per sample, so a killed run loses at most the line
-being written; on reopening, a trailing partial line (no newline) is cut off. A run directory is
-resumed only when the new command's identity matches the manifest's (harness.identity).
+being written; on reopening, a trailing partial line (no newline) is cut off. Every file written
+whole (manifest, metrics, a copied generations file, reports) goes through `write_atomic`: a temp
+file, fsync, rename. A kill or a full disk then leaves the old file or none, never a prefix that
+a re-run would trust. A run directory is resumed only when the new command's identity
+matches the manifest's (harness.identity's rule, which names each differing field).
+
+Writing commands hold `RunLock` (flock on DIR/.lock) while they write: two processes appending to
+one directory would duplicate every line, so the second one stops at once with the first's pid.
 """
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -15,6 +23,7 @@ from typing import Any, Iterable, Iterator
 from harness.errors import HarnessError
 
 MANIFEST, GENERATIONS, GRADES, METRICS = "manifest.json", "generations.jsonl", "grades.jsonl", "metrics.json"
+LOCK = ".lock"
 
 
 def sample_key(record: dict[str, Any]) -> tuple[str, str, int]:
@@ -27,12 +36,94 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace `path` with `data` all at once: readers and re-runs see the old file or the new one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+
+
+def fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_json_atomic(path: Path, value: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def write_lines_atomic(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """A whole JSONL file at once; returns the number of lines."""
+    lines = [json.dumps(record, ensure_ascii=False) + "\n" for record in records]
+    write_atomic(path, "".join(lines))
+    return len(lines)
+
+
+def directory_is_empty(path: Path) -> bool:
+    """True for a missing or empty directory; our own lock file does not count."""
+    return not path.exists() or all(entry.name == LOCK for entry in path.iterdir())
+
+
+def require_directory(path: Path, flag: str = "--out") -> None:
+    if path.exists() and not path.is_dir():
+        raise HarnessError(f"{flag} {path}: is a file, not a directory")
+
+
+class RunLock:
+    """Exclusive flock on DIR/.lock for as long as a command writes into DIR.
+
+    The kernel drops the lock when the process dies (however it dies), so a stale lock file never
+    blocks a re-run; the file is left in place (removing it would race with the next locker).
+    """
+
+    def __init__(self, directory: Path | str, flag: str = "--out"):
+        self.directory, self.flag, self.fd = Path(directory), flag, None
+
+    def acquire(self) -> "RunLock":
+        require_directory(self.directory, self.flag)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise HarnessError(f"{self.flag} {self.directory}: in use by another harness process "
+                                   f"(pid {holder})") from None
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def read_json(path: Path) -> Any:
@@ -46,8 +137,15 @@ def read_json(path: Path) -> Any:
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every line; a malformed line is an error naming file and line."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    if Path(path).is_dir():
+        raise HarnessError(f"{path}: is a directory, expected a JSONL file")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise HarnessError(f"{path}:{number}: not UTF-8 (byte 0x{raw[exc.start]:02x} at column "
+                                   f"{exc.start + 1})") from None
             if not line.strip():
                 continue
             try:
@@ -103,7 +201,17 @@ class RunDir:
     metrics_path = property(lambda self: self.path / METRICS)
 
     def exists(self) -> bool:
+        require_directory(self.path)
         return self.manifest_path.exists()
+
+    def lock(self) -> RunLock:
+        return RunLock(self.path)
+
+    def has_finished_samples(self, stages: Iterable[str] = (GENERATIONS, GRADES)) -> bool:
+        """Whether any sample line is on disk (main files or shards): until then a new identity may take over."""
+        shards = [path for stage in stages for path in (self.path / "shards").glob(f"{stage.split('.')[0]}-*.jsonl")]
+        files = [self.path / name for name in stages] + shards
+        return any(path.is_file() and path.stat().st_size > 0 for path in files)
 
     def manifest(self) -> dict[str, Any]:
         return read_json(self.manifest_path)
@@ -136,11 +244,6 @@ class RunDir:
     def check_resumable(self) -> None:
         """Refuse a directory that holds other files but no run (whether a run may resume is
         harness.identity's rule)."""
-        if not self.exists() and self.path.exists() and any(self.path.iterdir()):
+        if not self.exists() and not directory_is_empty(self.path):
             raise HarnessError(f"--out {self.path}: directory exists, is not empty and has no {MANIFEST}")
 
-
-def dump_lines(records: Iterable[dict[str, Any]], path: Path) -> None:
-    with JsonlWriter(path) as writer:
-        for record in records:
-            writer.write(record)

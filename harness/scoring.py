@@ -85,9 +85,9 @@ def _reason_counts(grades: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 
 def protocol_deviations(suite: Suite, sampling: Sampling, options: dict[str, Any],
-                        num_problems: int, total_problems: int) -> list[str]:
+                        num_problems: int, total_problems: int, subset: str = "--limit") -> list[str]:
     """Sentences for every declared MEASURE setting away from the published protocol, and a subset."""
     notes = sampling.deviations(suite.protocol)
     if num_problems < total_problems:
-        notes.append(f"{num_problems} of {total_problems} problems (--limit)")
+        notes.append(f"{num_problems} of {total_problems} problems ({subset})")
     return notes + list(suite.option_deviations(options))

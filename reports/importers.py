@@ -32,9 +32,14 @@ PREFIX_CHARS = 120
 
 
 def import_file(fmt: str, path: Path, suite: str | None = None, **options: Any) -> list[dict[str, Any]]:
+    if path.is_dir():
+        raise HarnessError(f"{path}: is a directory, expected a file")
     if not path.is_file():
-        raise HarnessError(f"{path}: file not found")
+        raise HarnessError(f"{path}: no such file")
     if fmt == "lcb-eval-all":
+        if suite is not None and get_suite(suite).kind != "code":
+            raise HarnessError(f"--suite {suite}: lcb-eval-all files hold LiveCodeBench code samples; "
+                               f"{suite} is a {get_suite(suite).kind} suite (give lcb_v5, lcb_v6 or lcb_custom)")
         return list(lcb_eval_all(path, suite or "lcb_v5", options.get("start_date"), options.get("end_date")))
     if fmt == "qwen25-math":
         if not suite:

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from harness.errors import HarnessError
+from harness.rundir import write_atomic
 from reports.markdown import md_table, pct
 from reports.runs import SuiteRun
 from suites.papers import check_paper, paper_rows

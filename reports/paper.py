@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import yaml
 
 from harness.errors import HarnessError
+from harness.rundir import write_atomic
 from reports.markdown import md_table, pct
 from reports.runs import SuiteRun
 from suites import get_suite

@@ -92,6 +92,13 @@ def load_runs(paths: Iterable[Path | str]) -> list[SuiteRun]:
     return runs
 
 
+def check_grades_match(run: RunDir, suite: str, grades: list, metrics: dict) -> None:
+    expected = metrics.get("num_samples")
+    if expected is not None and len(grades) != expected:
+        raise HarnessError(f"{run.grades_path}: holds {len(grades)} graded samples of {suite}, metrics.json "
+                           f"counts {expected}; the file was emptied or edited (re-run the run's command)")
+
+
 def load_run(path: Path) -> list[SuiteRun]:
     run = RunDir(path)
     if not run.exists():
@@ -108,6 +115,7 @@ def load_run(path: Path) -> list[SuiteRun]:
         if name not in identities:
             raise HarnessError(f"{run.manifest_path}: suite {name} of metrics.json is not in the manifest")
         suite_grades = grades.get(name, [])
+        check_grades_match(run, name, suite_grades, metrics)
         suite_runs.append(SuiteRun(
             path=path, kind=manifest.get("kind", "eval"), model=str(metrics.get("model")), suite=name,
             metrics=metrics, identity=identities[name],

@@ -4,12 +4,17 @@ One long-lived sandbox per worker runs sandbox/zygote.py, which forks a child pe
 the rootfs `harness sandbox build` made (the Docker image's very tree), read-only, with a tmpfs
 /tmp (wiped before every run), its own /proc and a minimal /dev. Without a built rootfs it binds the
 host's system directories and this Python read-only instead (nothing else of the host is visible).
-When started as root it first drops to nobody (setpriv), so rlimits such as RLIMIT_NPROC apply.
+When started as root it first drops to a uid of its own (setpriv), so rlimits such as RLIMIT_NPROC
+apply. That uid is drawn per sandbox from a range no account uses, not `nobody`: RLIMIT_NPROC
+counts every process of a uid on the host, so with a shared uid one sandbox's fork bomb (or a
+docker container running as nobody) left another sandbox unable to fork its next run, and a
+correct program was recorded as "no result" only because the machine was busy.
 Memory is bounded by RLIMIT_AS (set per run by the zygote), not a cgroup.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -20,6 +25,12 @@ from sandbox.result import Limits, RunResult
 from sandbox.session import ZYGOTE, SessionPool
 
 NOBODY = "65534"
+SANDBOX_UIDS = range(3_000_000, 4_000_000)  # above the subuid ranges of docker/podman (100000+65536*k)
+
+
+def sandbox_uid() -> str:
+    """A uid for one sandbox only, so its process count (RLIMIT_NPROC) is not shared with others."""
+    return str(SANDBOX_UIDS.start + secrets.randbelow(len(SANDBOX_UIDS)))
 HOST_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin")
 
 
@@ -40,7 +51,8 @@ def argv(rootfs: Path | None, drop_privileges: bool) -> list[str]:
             root += ["--ro-bind-try", prefix, prefix]
         python = sys.executable
     # Host Python trees may sit in root-only homes (pyenv): then stay root outside, nobody inside.
-    drop = ["setpriv", "--reuid", NOBODY, "--regid", NOBODY, "--clear-groups"] if drop_privileges else []
+    uid = sandbox_uid()
+    drop = ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups"] if drop_privileges else []
     inner = [] if drop_privileges else ["--uid", NOBODY, "--gid", NOBODY]
     return [*drop, "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             *inner, *root, "--size", str(64 << 20), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",

@@ -28,7 +28,7 @@ TRIM = ["var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/sha
 
 
 def cache_root() -> Path:
-    """Where rootfs trees live. Root keeps them outside its 0700 home, because bwrap drops to nobody
+    """Where rootfs trees live. Root keeps them outside its 0700 home, because bwrap drops to its own uid
     before it binds the tree."""
     if os.environ.get("SSP_HARNESS_SANDBOX_DIR"):
         return Path(os.environ["SSP_HARNESS_SANDBOX_DIR"])

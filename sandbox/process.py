@@ -14,7 +14,7 @@ from sandbox.session import ZygoteSession
 
 def session_rlimits(limits: Limits, count_processes: bool) -> Callable[[], None]:
     """preexec_fn for the long-lived session; per-run limits (memory, wall) are the zygote's job.
-    RLIMIT_NPROC counts every process of the user, so it is only for a dedicated user (nobody)."""
+    RLIMIT_NPROC counts every process of the user, so it is only for a uid of its own (bwrap.sandbox_uid)."""
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -45,6 +45,9 @@ def parse_suite_list(text: str) -> list[Suite]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise HarnessError("--suite: no suite named")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise HarnessError(f"--suite {text}: {', '.join(repeated)} named more than once")
     return [get_suite(name) for name in names]
 
 

@@ -19,7 +19,7 @@ def test_unknown_suite():
 def test_missing_generations_file(tmp_path):
     line = error_line(run_harness("grade", "--suite", "aime24", "--generations", str(tmp_path / "missing.jsonl"),
                                   "--out", str(tmp_path / "run")))
-    assert "missing.jsonl: file not found" in line
+    assert "missing.jsonl: no such file" in line
 
 
 def test_malformed_generations_line_names_file_and_line(tmp_path):

@@ -29,11 +29,11 @@ def test_local_directory_loads_and_generates():
     assert all(1 <= g.num_tokens <= 8 for g in out)
 
 
-def test_hub_id_is_real_loading_code_that_fails_clearly_offline(monkeypatch):
+def test_hub_id_fails_clearly_and_at_once_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    spec = resolve_model("WeiboAI/VibeThinker-1.5B")
-    assert spec.kind == "hub"
-    with pytest.raises(HarnessError, match="--model WeiboAI/VibeThinker-1.5B: could not load"):
+    with pytest.raises(HarnessError, match="--model WeiboAI/VibeThinker-1.5B: not in the local Hugging Face cache"):
+        resolve_model("WeiboAI/VibeThinker-1.5B")
+    with pytest.raises(HarnessError, match="--model WeiboAI/VibeThinker-1.5B: not in the local Hugging Face cache"):
         HFBackend("WeiboAI/VibeThinker-1.5B")
 
 

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.rundir import write_atomic
 
 
 def register(commands) -> None:
@@ -59,5 +60,5 @@ def run(args) -> int:
     print(f"report: {args.out}" + (f"; clean copy: {args.write_clean} "
                                    f"({summary.rows_scanned - summary.rows_flagged} rows)" if args.write_clean else ""))
     if args.summary_json:
-        args.summary_json.write_text(json.dumps(summary.as_dict(index), indent=2) + "\n", encoding="utf-8")
+        write_atomic(args.summary_json, json.dumps(summary.as_dict(index), indent=2) + "\n")
     return 0

@@ -7,7 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from harness.errors import HarnessError
 from reports.gate import IncomparableRuns, gate, incomparable_json, pair_suites, to_json, to_markdown
+from harness.rundir import write_atomic
 from reports.runs import load_run
 
 
@@ -24,7 +26,19 @@ def register(commands) -> None:
     parser.set_defaults(func=run)
 
 
+def check_output(path: Path | None, flag: str) -> None:
+    """Before any work: a --json/--summary that cannot be written is a usage error, not a verdict."""
+    if path is None or str(path) == "-":
+        return
+    if path.is_dir():
+        raise HarnessError(f"{flag} {path}: is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise HarnessError(f"{flag} {path}: directory {path.parent} does not exist")
+
+
 def run(args) -> int:
+    check_output(args.json, "--json")
+    check_output(args.summary, "--summary")
     settings = {"baseline": str(args.baseline), "candidate": str(args.candidate),
                 "max_drop": args.max_drop, "alpha": args.alpha}
     suites = [s.strip() for s in args.suite.split(",") if s.strip()] if args.suite else None
@@ -49,7 +63,7 @@ def write_outputs(args, result: dict) -> None:
         if str(args.json) == "-":
             print(text)
         else:
-            args.json.write_text(text + "\n", encoding="utf-8")
+            write_atomic(args.json, text + "\n")
     if args.summary is not None:
         with open(args.summary, "a", encoding="utf-8") as handle:
             handle.write(to_markdown(result) + "\n")

@@ -27,6 +27,8 @@ def register(commands) -> None:
     parser.add_argument("--model", help="model name to show in metrics (default: the file name)")
     parser.add_argument("--audit", action="store_true",
                         help="then re-grade with independent checkers (harness audit): audit.json/.jsonl in --out")
+    parser.add_argument("--allow-ragged", action="store_true",
+                        help="grade problems with unequal sample counts, each on its own n (recorded on every result)")
     add_suite_options(parser)
     add_executor_options(parser)
     parser.set_defaults(func=run)
@@ -70,7 +72,8 @@ def run(args) -> int:
             metrics = finish_in_place(source, suite, entry, options, ks, executor)
         else:
             plan = plan_suite(suite, options, suite.protocol, None, args.data)
-            metrics = regrade(plan, args.generations, args.out, ks, args.model, executor)
+            metrics = regrade(plan, args.generations, args.out, ks, args.model, executor,
+                              allow_ragged=args.allow_ragged)
     print_results(metrics, str(args.out))
     if args.audit:
         from harness.audit import audit, summary_lines

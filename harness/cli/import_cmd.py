@@ -1,12 +1,11 @@
 """`harness import FORMAT FILE --out GENERATIONS.jsonl`: published outputs -> generations to re-grade."""
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.rundir import write_lines_atomic
 from reports.importers import FORMATS, import_file, published_accuracy
 
 
@@ -30,11 +29,7 @@ def run(args) -> int:
     if not records:
         raise HarnessError(f"{args.file}: no samples left to import (check --start-date/--end-date)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, args.out)
+    write_lines_atomic(args.out, records)
     problems = len({record["problem_id"] for record in records})
     agreed = sum(record["published_correct"] for record in records) / len(records)
     print(f"wrote {len(records)} samples of {problems} problems to {args.out}; "

@@ -1,8 +1,15 @@
-"""`harness report leaderboard|paper RUN_DIR... --out DIR`: reports from run directories (no model)."""
+"""`harness report leaderboard|paper RUN_DIR... --out DIR`: reports from run directories (no model).
+
+Like `decontam` and `import`, a report never silently replaces files: an existing, non-empty --out
+needs --overwrite.
+"""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.rundir import directory_is_empty, require_directory
 
 
 def register(commands) -> None:
@@ -16,6 +23,7 @@ def register(commands) -> None:
                        help="also show this paper's published rows (e.g. vibethinker-1.5b); repeatable")
     board.add_argument("--paper-models", help="comma-separated published models to show (default: all)")
     board.add_argument("--title", default="Leaderboard")
+    board.add_argument("--overwrite", action="store_true", help="replace the reports in an existing --out")
     board.set_defaults(func=run_leaderboard)
 
     paper = kinds.add_parser("paper", help="measured vs published numbers of a paper, with verdicts")
@@ -23,6 +31,7 @@ def register(commands) -> None:
     paper.add_argument("--out", required=True, type=Path)
     paper.add_argument("--paper", default="vibethinker-1.5b", help="paper table under suites/data/papers")
     paper.add_argument("--paper-model", help="the paper's row to compare with (default: the paper's own model)")
+    paper.add_argument("--overwrite", action="store_true", help="replace the reports in an existing --out")
     paper.set_defaults(func=run_paper)
 
 
@@ -32,6 +41,7 @@ def run_leaderboard(args) -> int:
     from reports.runs import load_runs
 
     models = [m.strip() for m in args.paper_models.split(",")] if args.paper_models else None
+    check_out(args)
     board = build_leaderboard(load_runs(args.runs), papers=args.paper, paper_models=models)
     written = write_leaderboard(board, args.out, args.title)
     print(board.markdown())
@@ -44,8 +54,15 @@ def run_paper(args) -> int:
     from reports.write import write_paper_report
     from reports.runs import load_runs
 
+    check_out(args)
     report = build_paper_report(load_runs(args.runs), args.paper, args.paper_model)
     written = write_paper_report(report, args.out)
     print(report.markdown())
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
     return 0
+
+
+def check_out(args) -> None:
+    require_directory(args.out)
+    if not args.overwrite and not directory_is_empty(args.out):
+        raise HarnessError(f"--out {args.out}: exists and is not empty; pass --overwrite to replace its reports")

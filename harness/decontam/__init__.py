@@ -49,13 +49,21 @@ def _chunks(texts, size: int = 2000):
 
 def default_text(row: Any) -> str:
     """A row's text: a string itself, or a dict's prompt/problem/messages/text... fields joined."""
-    from harness.decontam.fields import as_text
+    import json
+
+    from harness.decontam.fields import NotText, as_text
+
+    def text(value: Any) -> str:  # every row of an in-memory list is scanned, whatever its shape
+        try:
+            return as_text(value)
+        except NotText:
+            return json.dumps(value, ensure_ascii=False, default=str)
 
     if isinstance(row, str):
         return row
     if isinstance(row, dict):
-        return "\n".join(as_text(value) for value in row.values() if isinstance(value, (str, list, dict)))
-    return as_text(row)
+        return "\n".join(text(value) for value in row.values() if isinstance(value, (str, list, dict)))
+    return text(row)
 
 
 def filter_rows(rows: Sequence[Row], text_of: Callable[[Row], str] = default_text,

@@ -15,20 +15,27 @@ def parse_fields(text: str) -> list[list[str]]:
     return [path.split(".") for path in paths]
 
 
+class NotText(ValueError):
+    """A field value that is no text (null, a number, a dict that is not a chat message)."""
+
+
 def as_text(value: Any) -> str:
-    """Strings as they are; chat `messages` (dicts with content/value/text) and lists joined by lines."""
-    if value is None:
-        return ""
+    """Strings as they are; chat `messages` (dicts with content/value/text) and lists joined by lines.
+
+    Anything else is refused: scanning `null` or `5` as text would report a row clean that was
+    never compared, so a wrong --field must not pass silently."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
         for key in ("content", "value", "text"):
             if key in value:
                 return as_text(value[key])
-        return json.dumps(value, ensure_ascii=False, default=str)
+        raise NotText(f"a dict without content/value/text ({json.dumps(value, ensure_ascii=False, default=str)[:60]})")
     if isinstance(value, (list, tuple)):
         return "\n".join(as_text(item) for item in value)
-    return str(value)
+    kind = "null" if value is None else f"a boolean ({value})" if isinstance(value, bool) else \
+        f"a number ({value})" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+    raise NotText(kind)
 
 
 class FieldText:
@@ -43,7 +50,14 @@ class FieldText:
         return list(dict.fromkeys(path[0] for path in self.paths))
 
     def __call__(self, record: Any, row: int) -> str:
-        return "\n".join(as_text(self.lookup(record, path, row)) for path in self.paths)
+        return "\n".join(self.text(record, path, row) for path in self.paths)
+
+    def text(self, record: Any, path: list[str], row: int) -> str:
+        try:
+            return as_text(self.lookup(record, path, row))
+        except NotText as exc:
+            raise HarnessError(f"{self.source}: row {row}: field '{'.'.join(path)}' is {exc}, not text "
+                               f"(--field {self.field})") from None
 
     def lookup(self, record: Any, path: list[str], row: int) -> Any:
         value = record

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 from harness.decontam.fields import FieldText, JsonLineText
 from harness.decontam.scan import Chunk
 from harness.errors import HarnessError
+from harness.hub import looks_like_path, require_hub
 
 FORMATS = ("jsonl", "json", "csv", "parquet", "arrow", "datasets")
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
@@ -40,7 +41,8 @@ def detect_format(path: str) -> str:
         if suffix in (".csv", ".parquet"):
             return suffix[1:]
         raise HarnessError(f"--train {path}: unknown file type {suffix or '(none)'}; give --format ({', '.join(FORMATS)})")
-    if HUB_ID.fullmatch(path):
+    if HUB_ID.fullmatch(path) and not looks_like_path(path):
+        require_hub("--train", path, "dataset")
         return "datasets"
     raise HarnessError(f"--train {path}: no such file or directory (nor a hub dataset id)")
 

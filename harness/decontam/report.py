@@ -116,6 +116,8 @@ def decontaminate(reader, index: EvalIndex, out: Path, clean: Path | None = None
                     writer.write(chunk, flagged)
                 bar.update(rows)
         summary.seconds = time.monotonic() - started
+        if summary.rows_scanned == 0:  # a clean verdict on nothing would pass a CI check silently
+            raise HarnessError(f"--train {reader.path}: no rows to scan (empty input)")
         if writer:
             writer.finish()
         os.replace(staging, out)

@@ -5,6 +5,7 @@ are taken into the main files first, so switching executors on resume loses and 
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 from harness.backends.base import Request
@@ -23,6 +24,12 @@ class LocalExecutor:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name}
+
+    def prepare(self, recipe: BackendRecipe) -> BackendRecipe:
+        """Build the backend (load the model) now, before the run directory is written; the
+        returned recipe hands out that same backend."""
+        backend = recipe.build()
+        return dataclasses.replace(recipe, make_backend=lambda *args, **kwargs: backend)
 
     def generate(self, run: RunDir, work: GenerationWork, recipe: BackendRecipe,
                  record_backend: Callable[[dict[str, Any]], None]) -> None:

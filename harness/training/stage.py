@@ -1,23 +1,26 @@
 """A stage's output directory: manifest (config, data decisions, versions), JSONL log, done marker.
 
 A stage directory that holds a finished run of the same config is reused (the recipe can be
-re-run); one written from a different config is an error, never silently overwritten.
+re-run); one written from a different config is an error, never silently overwritten. A started
+stage holds the directory's lock (harness.rundir.RunLock) until it finishes or its process ends,
+so two trainers never write one directory.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, now
+from harness.rundir import RunLock, write_json_atomic
 
 
 class StageDir:
     def __init__(self, path: Path, stage: str, identity: dict[str, Any]):
         self.path, self.stage, self.identity = Path(path), stage, identity
         self.manifest_path = self.path / "manifest.json"
+        self.lock = RunLock(self.path, f"{stage} out")
 
     def existing(self) -> dict[str, Any] | None:
         if not self.manifest_path.is_file():
@@ -33,10 +36,11 @@ class StageDir:
         return bool(manifest and manifest.get("finished_at"))
 
     def start(self, **extra: Any) -> dict[str, Any]:
+        if self.lock.fd is None:
+            self.lock.acquire()
         manifest = self.existing() or base_manifest(f"train-{self.stage}", self.identity)
         manifest.update(extra)
         manifest.setdefault("sessions", []).append({"started_at": now()})
-        self.path.mkdir(parents=True, exist_ok=True)
         self.write(manifest)
         return manifest
 
@@ -44,11 +48,10 @@ class StageDir:
         manifest.update(results)
         manifest["finished_at"] = now()
         self.write(manifest)
+        self.lock.release()
 
     def write(self, manifest: dict[str, Any]) -> None:
-        staging = self.manifest_path.with_suffix(".json.tmp")
-        staging.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        os.replace(staging, self.manifest_path)
+        write_json_atomic(self.manifest_path, manifest)
 
     def log(self, record: dict[str, Any], name: str = "log.jsonl") -> None:
         with open(self.path / name, "a") as handle:
