@@ -231,7 +231,7 @@ def test_a_run_directory_without_finished_samples_is_taken_over(tmp_path):
     assert result.returncode == 0, result.stderr
     assert lines(out / "grades.jsonl") == total
     refused = grade(first, out)  # now it holds finished samples: a different input is refused
-    assert refused.returncode == 2 and "use another --out" in refused.stderr
+    assert refused.returncode == 2 and "use a new --out" in refused.stderr
 
 
 # ----------------------------------------------------------------------- impossible input
