@@ -26,7 +26,7 @@ from harness.training.config import TasksConfig
 from harness.training.logprobs import completion_logprobs
 from harness.training.mgpo import mgpo_advantages
 from harness.training.mgpo_loop import UpdateSettings, grade_rollouts, mgpo_update
-from harness.training.modeling import eos_ids, load_policy
+from harness.models import eos_ids, load_model_and_tokenizer
 from harness.training.rollout import HFRollout, RolloutSampling
 from harness.training.sft import sft_loss, sft_step, tokenize_prompt_and_output
 
@@ -114,7 +114,7 @@ def main() -> None:
     print("load:", os.popen("uptime").read().strip(), "| torch threads:", torch.get_num_threads())
     path = loadable_path(resolve_model("smollm2-135m"))
     rows = toy_splits(TasksConfig(train=2, probe=1, rl=2, eval=1))
-    base, tokenizer = load_policy(path)
+    base, tokenizer, _ = load_model_and_tokenizer(path, "float32")
 
     batch, advantages, old = mgpo_batch(base, tokenizer, rows["rl"][:args.prompts], args.group, args.max_new_tokens)
     print(f"MGPO batch: {batch.completion_ids.shape[0]} rollouts x {batch.completion_ids.shape[1]} tokens, "

@@ -11,7 +11,6 @@ from harness.errors import HarnessError
 from harness.training.config import TrainConfig
 from harness.training.data import toy_splits
 from harness.training.merge import merge_checkpoints
-from harness.training.modeling import set_threads
 from harness.training.probe import TIE_BREAK, pass_table, plot_pass_at_k, sample_models, select_specialists
 from harness.training.sft import checkpoint_dirs
 from harness.training.stage import StageDir
