@@ -21,7 +21,7 @@ from harness.training.data import load_rows
 from harness.training.mgpo import mgpo_advantages
 from harness.training.mgpo_loop import (UpdateSettings, grade_rollouts, latest_checkpoint, mgpo_update,
                                         pick_prompts, save_rl_checkpoint, step_metrics)
-from harness.training.rollout import HFRollout, RolloutSampling, VLLMRollout
+from harness.training.rollout import HFRollout, VLLMRollout
 from harness.training.stage import StageDir, read_jsonl, set_threads
 
 
@@ -72,7 +72,7 @@ def train_mgpo(config: TrainConfig) -> Path:
         ref_model, _, _ = load_model_and_tokenizer(init, config.dtype, config.device, "mgpo.init")
         ref_model.eval().requires_grad_(False)
     engine = make_engine(config, model, tokenizer, init)
-    sampling = RolloutSampling(cfg.temperature, cfg.top_p, cfg.max_new_tokens)
+    sampling = cfg.sampling()
     settings = settings_of(config)
     bar = progress(cfg.steps - first_step + 1, "mgpo")
     bar.unit = "step"
@@ -94,7 +94,7 @@ def mgpo_step(model, optimizer, engine, rows, step, sampling, settings, config, 
     cfg = config.mgpo
     started = time.perf_counter()
     prompts = pick_prompts(rows, cfg.prompts_per_step, cfg.seed, step)
-    batch = engine.generate([p["messages"] for p in prompts], cfg.group_size, sampling,
+    batch = engine.generate([p["messages"] for p in prompts], sampling,
                             seed=sample_seed(cfg.seed, "mgpo", str(step), 0))
     rollout_seconds = time.perf_counter() - started
     answers = [p["answer"] for p in prompts for _ in range(cfg.group_size)]
