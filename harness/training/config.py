@@ -62,21 +62,24 @@ class SampledSection(Section):
         return self
 
 
-class SamplingConfig(SampledSection):
-    """Probe and eval: n samples per problem through the eval pipeline (hf backend, `batch_size`)."""
+class StageEvalConfig(SampledSection):
+    """Probe and eval: n samples per problem through the eval pipeline (hf backend, `batch_size`).
+
+    `truncated_wrong` is the toy suites' option of that name (recorded in each run's manifest)."""
     n: int = 4
     temperature: float = 1.0
     top_p: float = 1.0
     max_tokens: int = 128
     seed: int = 0
     batch_size: int = Field(16, ge=1)
+    truncated_wrong: bool = True
 
     def sampling(self) -> Sampling:
         return Sampling(n=self.n, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens,
                         seed=self.seed)
 
 
-class ProbeConfig(SamplingConfig):
+class ProbeConfig(StageEvalConfig):
     k: int = Field(4, ge=1)
 
     @model_validator(mode="after")
@@ -125,7 +128,7 @@ class MGPOConfig(SampledSection):
                         max_tokens=self.max_new_tokens, seed=self.seed)
 
 
-class EvalConfig(SamplingConfig):
+class EvalConfig(StageEvalConfig):
     k: int = Field(1, ge=1)
     seed: int = 1
 
