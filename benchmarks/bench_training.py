@@ -26,8 +26,9 @@ from harness.training.config import TasksConfig
 from harness.training.logprobs import completion_logprobs
 from harness.training.mgpo import mgpo_advantages
 from harness.training.mgpo_loop import UpdateSettings, grade_rollouts, mgpo_update
-from harness.training.modeling import eos_ids, load_policy
-from harness.training.rollout import HFRollout, RolloutSampling
+from harness.models import eos_ids, load_model_and_tokenizer
+from harness.sampling import Sampling
+from harness.training.rollout import HFRollout
 from harness.training.sft import sft_loss, sft_step, tokenize_prompt_and_output
 
 
@@ -39,7 +40,8 @@ def timed(function):
 
 def mgpo_batch(model, tokenizer, rows, group, max_new_tokens):
     engine = HFRollout(model, tokenizer, eos_ids(model, tokenizer))
-    batch = engine.generate([r["messages"] for r in rows], group, RolloutSampling(1.0, 1.0, max_new_tokens), seed=0)
+    batch = engine.generate([r["messages"] for r in rows], Sampling(n=group, temperature=1.0, top_p=1.0, max_tokens=max_new_tokens),
+                            seed=0)
     correct = grade_rollouts(batch, [r["answer"] for r in rows for _ in range(group)])
     if correct.sum() == 0:  # make the groups mixed so the gradient is not zero (a benchmark, not training)
         correct[::group] = 1.0
@@ -114,7 +116,7 @@ def main() -> None:
     print("load:", os.popen("uptime").read().strip(), "| torch threads:", torch.get_num_threads())
     path = loadable_path(resolve_model("smollm2-135m"))
     rows = toy_splits(TasksConfig(train=2, probe=1, rl=2, eval=1))
-    base, tokenizer = load_policy(path)
+    base, tokenizer, _ = load_model_and_tokenizer(path, "float32")
 
     batch, advantages, old = mgpo_batch(base, tokenizer, rows["rl"][:args.prompts], args.group, args.max_new_tokens)
     print(f"MGPO batch: {batch.completion_ids.shape[0]} rollouts x {batch.completion_ids.shape[1]} tokens, "

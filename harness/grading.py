@@ -6,6 +6,8 @@ sandbox) set `verdict_timeout=None` and are graded in this process, one after th
 """
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Iterable, Iterator
@@ -52,9 +54,20 @@ def _result(future, timeout: float) -> Verdict:
         return Verdict(False, None, "grader_error", {"error": f"{exc.__class__.__name__}: {exc}"[:500]})
 
 
-def grade_record(generation: dict[str, Any], verdict) -> dict[str, Any]:
+def grade_record(generation: dict[str, Any], verdict, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    verdict = truncation_rule(generation, verdict, options or {})
     record = {"suite": generation["suite"], "problem_id": generation["problem_id"],
               "sample": generation["sample"], "correct": bool(verdict.correct),
               "extracted": verdict.extracted, "reason": verdict.reason}
     record.update(verdict.details)
     return record
+
+
+def truncation_rule(generation: dict[str, Any], verdict, options: dict[str, Any]):
+    """The suite option `truncated_wrong`: a sample cut at the budget is wrong; the grader's own
+    verdict stays in the record (`graded_correct`, `graded_reason`)."""
+    if not options.get("truncated_wrong") or generation.get("finish_reason") != "length":
+        return verdict
+    return dataclasses.replace(verdict, correct=False, reason="truncated",
+                               details={**verdict.details, "graded_correct": bool(verdict.correct),
+                                        "graded_reason": verdict.reason})

@@ -11,6 +11,7 @@ problems, grader, options, sampling). Each option and sampling field is classifi
   model and the backend are equal (`run_identity`), so changing only a PLACE setting such as the
   sandbox resumes.
 Imported generations (`kind: grade`) have unknown sampling apart from n: those fields are None.
+An option a manifest does not record counts as its declared default.
 """
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def _fields(entry: dict[str, Any], kind: str, roles: tuple[Role, ...]) -> dict[s
     out = {name: entry.get(name) for name in SUITE_FIELDS}
     grader = entry.get("grader") or {}
     out["grader"], out["grader_version"] = grader.get("name"), grader.get("version")
-    for name, value in sorted((entry.get("options") or {}).items()):
+    # an option the manifest does not record is its declared default (a run made before the option
+    # existed: a new option's default is the behaviour before it)
+    options = settings.defaults() | (entry.get("options") or {})
+    for name, value in sorted(options.items()):
         if settings.role_of(name) in roles:
             out[f"options.{name}"] = value
     sampling = entry.get("sampling") or {}

@@ -5,6 +5,8 @@ The embedded default is SmolLM2-135M-Instruct, shipped as a GGUF file inside the
 GGUF on every load (~15-30 s), so the result is converted once into a plain HF directory under
 the cache dir, keyed by the file's sha256. A GGUF-loaded model refuses `save_pretrained` (it is
 flagged as quantized), hence the fresh model built from its config that takes its state dict.
+`load_model_and_tokenizer` is the one loader of weights: the `hf` backend and the training stages
+both call it, so inference and training read a spec the same way.
 """
 from __future__ import annotations
 
@@ -95,3 +97,29 @@ def loadable_path(model: ModelSpec) -> str:
     if model.kind in ("alias", "gguf"):
         return str(gguf_to_hf_dir(Path(model.path), model.sha256 or ""))
     return model.path
+
+
+def load_model_and_tokenizer(model: ModelSpec | str, dtype: str = "auto", device: str = "cpu",
+                             where: str = "--model"):
+    """(network in eval mode, tokenizer with a pad token, the path loaded); `where` names the setting on error."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = resolve_model(model) if isinstance(model, str) else model
+    path = loadable_path(model)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+        network = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(device).eval()
+    except OSError as exc:
+        raise HarnessError(f"{where} {model.spec}: could not load ({str(exc).splitlines()[0]})") from exc
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return network, tokenizer, path
+
+
+def eos_ids(network, tokenizer) -> set[int]:
+    """Every token that ends a response: the generation config's EOS ids and the tokenizer's."""
+    ids = network.generation_config.eos_token_id
+    ids = ids if isinstance(ids, list) else [ids]
+    return {i for i in ids + [tokenizer.eos_token_id] if i is not None}

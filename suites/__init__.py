@@ -18,6 +18,9 @@ SUITE_MODULES = {
     "lcb_v6": "suites.lcb_v6",
     "lcb_custom": "suites.lcb_custom",
 }
+# name prefix -> module whose suite_named(name) builds the suite: resolvable by name, not listed as
+# benchmarks (training's generated toy subdomains, suites/toy_math.py)
+SUITE_FAMILIES = {"toy_": "suites.toy_math"}
 
 
 def register(name: str, module: str) -> None:
@@ -33,6 +36,10 @@ def suite_names() -> list[str]:
 
 
 def get_suite(name: str) -> Suite:
+    family = next((module for prefix, module in SUITE_FAMILIES.items()
+                   if name.startswith(prefix) and len(name) > len(prefix)), None)
+    if family and name not in SUITE_MODULES:
+        return importlib.import_module(family).suite_named(name)
     if name not in SUITE_MODULES:
         raise HarnessError(f"--suite {name}: unknown suite (known: {', '.join(SUITE_MODULES)})")
     suite = importlib.import_module(SUITE_MODULES[name]).SUITE

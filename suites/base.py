@@ -19,11 +19,16 @@ from harness.settings import Setting, Settings, union
 
 DATA_DIR = Path(__file__).parent / "data"
 # Options every suite accepts (a suite may redeclare one with its own default); see
-# harness.graders.answer_region for `think`.
+# harness.graders.answer_region for `think`, harness.pipeline.grade_record for `truncated_wrong`.
 THINK = Setting("think", "strip", "think-block policy for grading: strip = the text after the last </think> "
                 "(default for math and GPQA), full = the whole response (default for LiveCodeBench)",
                 choices=("strip", "full"))
-COMMON_OPTIONS: tuple[Setting, ...] = (THINK,)
+# Off by default: the published evaluations grade a sample cut at the token budget on what it
+# wrote. Training's recipe turns it on (an unfinished answer earns no reward there either).
+TRUNCATED_WRONG = Setting("truncated_wrong", False, "grade a sample cut at the token budget (finish_reason "
+                          "length) as wrong whatever it wrote (default: graded on what was written)",
+                          kind=bool, label=lambda value: "truncated = wrong")
+COMMON_OPTIONS: tuple[Setting, ...] = (THINK, TRUNCATED_WRONG)
 
 
 def verify_sha256(path: Path, expected: str) -> None:

@@ -23,9 +23,9 @@ from suites import get_suite
 
 SUITE_FOR_OPTION = {"repair_prompts": "aime25", "option_order": "gpqa_diamond", "option_seed": "gpqa_diamond",
                     "grader": "lcb_custom", "public_tests_only": "lcb_custom", "sandbox": "lcb_custom",
-                    "unsafe_local": "lcb_custom", "think": "aime24"}
+                    "unsafe_local": "lcb_custom", "think": "aime24", "truncated_wrong": "aime24"}
 CHANGED_SAMPLING = {"temperature": 0.5, "top_p": 0.9, "top_k": 20, "max_tokens": 128, "seed": 7}
-PINNED_ROLES = {"think": Role.MEASURE, "option_order": Role.MEASURE, "option_seed": Role.MEASURE,
+PINNED_ROLES = {"think": Role.MEASURE, "truncated_wrong": Role.MEASURE, "option_order": Role.MEASURE, "option_seed": Role.MEASURE,
                 "repair_prompts": Role.MEASURE, "grader": Role.MEASURE, "public_tests_only": Role.MEASURE,
                 "sandbox": Role.PLACE, "unsafe_local": Role.PLACE, "seed": Role.SAMPLE, "max_tokens": Role.MEASURE,
                 "temperature": Role.MEASURE, "n": Role.MEASURE}

@@ -96,7 +96,8 @@ def test_always_A_trap_100_percent_published_about_25_shuffled(tmp_path):
     metrics = json.loads((tmp_path / "shuffled" / "metrics.json").read_text())
     assert 0.15 <= metrics["pass@1"] <= 0.35
     assert metrics["pass@1"] == pytest.approx(44 / 198)
-    assert metrics["options"] == {"think": "strip", "option_order": "shuffled", "option_seed": 0}
+    assert metrics["options"] == {"think": "strip", "truncated_wrong": False, "option_order": "shuffled",
+                                  "option_seed": 0}
     assert "option_order=shuffled" in shuffled.stdout
 
 

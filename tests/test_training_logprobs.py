@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from harness.training.logprobs import completion_logprobs, completion_mask, selective_log_softmax
-from harness.training.rollout import RolloutSampling, generate_kwargs
+from harness.sampling import Sampling
+from harness.training.rollout import generate_kwargs
 from training_fixtures import tiny_qwen2
 
 EOS = 1
@@ -59,7 +60,7 @@ def test_temperature_scales_the_logits_and_t1_sum_equals_model_cross_entropy():
 
 def test_the_sampler_draws_from_the_distribution_that_is_scored():
     model = tiny_qwen2(vocab_size=8, seed=3)
-    sampling = RolloutSampling(temperature=0.7, top_p=1.0, max_new_tokens=1)
+    sampling = Sampling(n=4000, temperature=0.7, top_p=1.0, max_tokens=1)
     prompt = torch.tensor([[2, 3, 4]])
     model.generation_config.top_k = 2  # a default that would truncate; the rollout must override it
     torch.manual_seed(0)

@@ -36,8 +36,11 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     assert sft["finished_at"] and sft["decontamination"]["policy"] == "drop"
     assert sft["decontamination"]["rows_checked"] == 16
     assert sorted(p.name for p in (out / "sft" / "checkpoints").iterdir()) == ["step-000001", "step-000002"]
-    probe = (out / "probe" / "pass_at_k.csv").read_text().splitlines()
-    assert probe[0] == "model,step,domain,problems,n,pass@1,pass@2" and len(probe) == 1 + 2 * 4
+    probe = {run.name: json.loads((run / "metrics.json").read_text()) for run in (out / "probe" / "runs").iterdir()}
+    assert sorted(probe) == ["step-000001", "step-000002"]
+    for metrics in probe.values():
+        assert sorted(m["suite"] for m in metrics) == ["toy_algebra", "toy_calculus", "toy_geometry", "toy_statistics"]
+        assert all(set(m["pass@k"]) == {"1", "2"} and m["options"]["truncated_wrong"] for m in metrics)
     assert (out / "probe" / "pass_at_k.png").stat().st_size > 1000
     selection = json.loads((out / "probe" / "selection.json").read_text())
     assert set(selection["specialists"]) == {"algebra", "geometry", "calculus", "statistics"}
@@ -47,12 +50,18 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     log = [json.loads(line) for line in (out / "mgpo" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and LOG_KEYS <= set(log[0])
     assert all(0.25 <= r["w_mean"] <= 1.0 for r in log)  # lambda = 1: w in [2^-1, 1]
-    evaluation = (out / "eval" / "eval.csv").read_text()
-    for model in ("base", "sft-final", "merged", "mgpo-final"):
-        assert f"\n{model}," in evaluation
+    evaluation = sorted(run.name for run in (out / "eval" / "runs").iterdir() if (run / "metrics.json").is_file())
+    assert evaluation == ["base", "merged", "mgpo-final", "sft-final"]
     report = (out / "report.md").read_text()
     for section in ("## SFT", "## Probe", "## Merge", "## MGPO", "## Eval"):
         assert section in report
+    reported = json.loads((out / "report.json").read_text())["eval"]
+    base = {m["suite"]: m["pass@1"] for m in json.loads((out / "eval" / "runs" / "base" / "metrics.json").read_text())}
+    assert {r["domain"]: r["pass@1"] for r in reported if r["model"] == "base"} == \
+        {suite.removeprefix("toy_"): value for suite, value in base.items()}
+    board = run_harness("report", "leaderboard", *(str(out / "eval" / "runs" / name) for name in evaluation),
+                        "--out", str(out / "board"))
+    assert board.returncode == 0, board.stderr[-1000:]
 
 
 @pytest.mark.slow

@@ -12,8 +12,7 @@ from typing import Any, Iterator, Sequence
 
 from harness.backends.base import BackendInfo, Generation, Request, Sampling, option, positive
 from harness.backends.prompts import chat_template_sha256, render_prompt
-from harness.errors import HarnessError
-from harness.models import ModelSpec, loadable_path, resolve_model
+from harness.models import eos_ids, load_model_and_tokenizer, resolve_model
 
 DEFAULT_BATCH_SIZE = 16
 INFO = BackendInfo(
@@ -21,22 +20,6 @@ INFO = BackendInfo(
     options=(option("batch_size", "sequences generated together", int, check=positive),
              option("dtype", "weights dtype (default auto)")),
     shard_unit="batch", default_batch_size=DEFAULT_BATCH_SIZE, default_shard_size=DEFAULT_BATCH_SIZE)
-
-
-def load_model_and_tokenizer(model: ModelSpec, dtype: str = "auto", device: str = "cpu"):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = loadable_path(model)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
-        network = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(device).eval()
-    except OSError as exc:
-        raise HarnessError(f"--model {model.spec}: could not load ({str(exc).splitlines()[0]})") from exc
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return network, tokenizer, path
 
 
 class HFBackend:
@@ -50,12 +33,7 @@ class HFBackend:
         started = time.perf_counter()
         self.model, self.tokenizer, self.load_path = load_model_and_tokenizer(self.spec, dtype, device)
         self.load_seconds = time.perf_counter() - started
-        self.eos_ids = self._eos_ids()
-
-    def _eos_ids(self) -> set[int]:
-        ids = self.model.generation_config.eos_token_id
-        ids = ids if isinstance(ids, list) else [ids]
-        return {i for i in ids + [self.tokenizer.eos_token_id] if i is not None}
+        self.eos_ids = eos_ids(self.model, self.tokenizer)
 
     def describe(self) -> dict[str, Any]:
         import torch

@@ -61,7 +61,7 @@ class LocalExecutor:
                 grader = plan.suite.grader(plan.options)
                 with progress(len(items), f"grade {plan.suite.name}") as bar:
                     for generation, verdict in grade_stream(grader, items, plan.suite.verdict_timeout):
-                        writer.write(grade_record(generation, verdict))
+                        writer.write(grade_record(generation, verdict, plan.options))
                         bar.update(1)
 
     def __enter__(self) -> "LocalExecutor":

@@ -81,7 +81,7 @@ class GradingWorker:
         grader = self._grader(suite, options)
         items = [(g, g["response"], references[g["problem_id"]]) for g in generations]
         for generation, verdict in grade_stream(grader, items, timeout, workers=self.processes):
-            yield grade_record(generation, verdict)
+            yield grade_record(generation, verdict, options)
 
 
 def ensure_sandbox_image() -> str:

@@ -3,7 +3,9 @@
 Every stage command reads the same file (`harness train sft --config recipe.yaml` runs the `sft`
 section), so a recipe is one reviewable document. Values the VibeThinker paper does not state
 (lambda, G, learning rates, KL, the K of Pass@K) are recorded choices of the config, never claims.
-Unknown keys are errors, so a typo cannot silently fall back to a default.
+Unknown keys are errors, so a typo cannot silently fall back to a default. Sampling sections
+produce a `harness.sampling.Sampling` (`sampling()`), which also validates them: one sampling type
+for eval and training.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import HarnessError
+from harness.sampling import Sampling
 
 
 class Section(BaseModel):
@@ -44,17 +47,40 @@ class SFTConfig(Section):
     allow_contaminated: bool = False
 
 
-class SamplingConfig(Section):
-    temperature: float = Field(1.0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    max_tokens: int = Field(128, ge=1)
-    batch_size: int = Field(16, ge=1)
+class SampledSection(Section):
+    """A section that samples: `sampling()` is its `Sampling`, built (and so validated) on load."""
+
+    def sampling(self) -> Sampling:
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _valid_sampling(self):
+        try:
+            self.sampling()
+        except HarnessError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
-class ProbeConfig(SamplingConfig):
-    k: int = Field(4, ge=1)
-    n: int = Field(4, ge=1)
+class StageEvalConfig(SampledSection):
+    """Probe and eval: n samples per problem through the eval pipeline (hf backend, `batch_size`).
+
+    `truncated_wrong` is the toy suites' option of that name (recorded in each run's manifest)."""
+    n: int = 4
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 128
     seed: int = 0
+    batch_size: int = Field(16, ge=1)
+    truncated_wrong: bool = True
+
+    def sampling(self) -> Sampling:
+        return Sampling(n=self.n, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens,
+                        seed=self.seed)
+
+
+class ProbeConfig(StageEvalConfig):
+    k: int = Field(4, ge=1)
 
     @model_validator(mode="after")
     def _n_at_least_k(self):
@@ -68,7 +94,7 @@ class MergeConfig(Section):
     weights: list[float] | None = None  # default: uniform 1/N
 
 
-class MGPOConfig(Section):
+class MGPOConfig(SampledSection):
     init: str | None = None  # default: the merged model of this recipe
     data: str = "toy"  # "toy" or a JSONL file with messages|prompt, answer
     steps: int = Field(12, ge=1)
@@ -86,9 +112,9 @@ class MGPOConfig(Section):
     micro_batch: int = Field(8, ge=1)
     lr: float = Field(1e-6, gt=0)
     grad_clip: float = 1.0
-    temperature: float = Field(1.0, gt=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    max_new_tokens: int = Field(128, ge=1)
+    temperature: float = Field(1.0, gt=0)  # > 0: rollouts sample
+    top_p: float = 1.0
+    max_new_tokens: int = 128
     save_every: int = Field(4, ge=1)
     rollout: Literal["hf", "vllm"] = "hf"
     vllm_sync: Literal["load_weights", "rebuild"] = "load_weights"
@@ -96,9 +122,13 @@ class MGPOConfig(Section):
     seed: int = 0
     allow_contaminated: bool = False
 
+    def sampling(self) -> Sampling:
+        """G rollouts per prompt; top_k stays disabled (the loss scores the full distribution)."""
+        return Sampling(n=self.group_size, temperature=self.temperature, top_p=self.top_p,
+                        max_tokens=self.max_new_tokens, seed=self.seed)
 
-class EvalConfig(SamplingConfig):
-    n: int = Field(4, ge=1)
+
+class EvalConfig(StageEvalConfig):
     k: int = Field(1, ge=1)
     seed: int = 1
 
@@ -138,4 +168,4 @@ def load_config(path: str | Path, out: str | None = None) -> TrainConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise HarnessError(f"{path}: field {field}: {first['msg']}") from None
+        raise HarnessError(f"{path}: field {field}: {first['msg'].removeprefix('Value error, ')}") from None

@@ -14,15 +14,15 @@ import torch
 
 from harness.backends.base import sample_seed
 from harness.errors import HarnessError
+from harness.models import eos_ids, load_model_and_tokenizer
 from harness.progress import progress
 from harness.training.config import TrainConfig
 from harness.training.data import load_rows
 from harness.training.mgpo import mgpo_advantages
 from harness.training.mgpo_loop import (UpdateSettings, grade_rollouts, latest_checkpoint, mgpo_update,
                                         pick_prompts, save_rl_checkpoint, step_metrics)
-from harness.training.modeling import eos_ids, load_policy, set_threads
-from harness.training.rollout import HFRollout, RolloutSampling, VLLMRollout
-from harness.training.stage import StageDir, read_jsonl
+from harness.training.rollout import HFRollout, VLLMRollout
+from harness.training.stage import StageDir, read_jsonl, set_threads
 
 
 def default_init(config: TrainConfig) -> str:
@@ -57,7 +57,7 @@ def train_mgpo(config: TrainConfig) -> Path:
     rows, decision = load_rows(cfg.data, "rl", config.tasks, ("answer",), cfg.allow_contaminated)
     manifest = stage.start(decontamination=decision, rows=len(rows))
     resume = latest_checkpoint(stage.path)
-    model, tokenizer = load_policy(str(resume or init), config.dtype, config.device)
+    model, tokenizer, _ = load_model_and_tokenizer(str(resume or init), config.dtype, config.device, "mgpo.init")
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     first_step = 1
@@ -69,10 +69,10 @@ def train_mgpo(config: TrainConfig) -> Path:
         (stage.path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
     ref_model = None
     if cfg.beta > 0:
-        ref_model, _ = load_policy(init, config.dtype, config.device)
+        ref_model, _, _ = load_model_and_tokenizer(init, config.dtype, config.device, "mgpo.init")
         ref_model.eval().requires_grad_(False)
     engine = make_engine(config, model, tokenizer, init)
-    sampling = RolloutSampling(cfg.temperature, cfg.top_p, cfg.max_new_tokens)
+    sampling = cfg.sampling()
     settings = settings_of(config)
     bar = progress(cfg.steps - first_step + 1, "mgpo")
     bar.unit = "step"
@@ -94,7 +94,7 @@ def mgpo_step(model, optimizer, engine, rows, step, sampling, settings, config, 
     cfg = config.mgpo
     started = time.perf_counter()
     prompts = pick_prompts(rows, cfg.prompts_per_step, cfg.seed, step)
-    batch = engine.generate([p["messages"] for p in prompts], cfg.group_size, sampling,
+    batch = engine.generate([p["messages"] for p in prompts], sampling,
                             seed=sample_seed(cfg.seed, "mgpo", str(step), 0))
     rollout_seconds = time.perf_counter() - started
     answers = [p["answer"] for p in prompts for _ in range(cfg.group_size)]

@@ -1,6 +1,7 @@
 """Rollouts for RL behind one interface: `hf` (transformers generate, CPU or one GPU) and `vllm` (GPU).
 
-Sampling must be the policy that is scored (pitfall P4): top_k is passed as 0 and top_p as
+Sampling is a `harness.sampling.Sampling` (n = G completions per prompt). It must be the policy
+that is scored (pitfall P4): top_k is passed as 0 (a Sampling with top_k set is refused) and top_p as
 configured, explicitly, because generation configs may default top_k to 50, and the log-probs
 of the loss come from temperature-scaled full logits. The `hf` engine samples from the training
 model itself, so there is nothing to sync. The `vllm` engine (import-guarded; not exercised on
@@ -16,6 +17,8 @@ from typing import Protocol, Sequence
 import torch
 
 from harness.backends.prompts import render_prompt
+from harness.errors import HarnessError
+from harness.sampling import Sampling
 from harness.training.logprobs import completion_mask
 
 
@@ -31,23 +34,17 @@ class RolloutBatch:
     group_size: int
 
 
-@dataclass(frozen=True)
-class RolloutSampling:
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 128
-
-
 class RolloutEngine(Protocol):
-    def generate(self, prompts: Sequence[Sequence[dict]], group_size: int, sampling: RolloutSampling,
-                 seed: int) -> RolloutBatch: ...
+    def generate(self, prompts: Sequence[Sequence[dict]], sampling: Sampling, seed: int) -> RolloutBatch: ...
 
     def sync_weights(self, model) -> None: ...
 
 
-def generate_kwargs(sampling: RolloutSampling, pad_token_id: int) -> dict:
+def generate_kwargs(sampling: Sampling, pad_token_id: int) -> dict:
+    if sampling.top_k != -1:
+        raise HarnessError(f"rollout sampling top_k {sampling.top_k}: must be -1 (the loss scores the full distribution)")
     return {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0,
-            "max_new_tokens": sampling.max_new_tokens, "pad_token_id": pad_token_id}
+            "max_new_tokens": sampling.max_tokens, "pad_token_id": pad_token_id}
 
 
 def pad_right(rows: list[list[int]], pad: int) -> torch.Tensor:
@@ -71,7 +68,8 @@ class HFRollout:
     def __init__(self, model, tokenizer, eos: set[int]):
         self.model, self.tokenizer, self.eos = model, tokenizer, eos
 
-    def generate(self, prompts, group_size, sampling, seed) -> RolloutBatch:
+    def generate(self, prompts, sampling, seed) -> RolloutBatch:
+        group_size = sampling.n
         texts = [render_prompt(self.tokenizer, messages) for messages in prompts]
         encoded = self.tokenizer(texts, return_tensors="pt", padding=True, padding_side="left",
                                  add_special_tokens=False).to(self.model.device)
@@ -110,12 +108,13 @@ class VLLMRollout:
 
         return LLM(model=path, **{k: v for k, v in self.engine_args.items() if v is not None})
 
-    def generate(self, prompts, group_size, sampling, seed) -> RolloutBatch:
+    def generate(self, prompts, sampling, seed) -> RolloutBatch:
         from vllm import SamplingParams
 
+        group_size = sampling.n
         texts = [render_prompt(self.tokenizer, messages) for messages in prompts]
         params = SamplingParams(n=group_size, temperature=sampling.temperature, top_p=sampling.top_p, top_k=-1,
-                                max_tokens=sampling.max_new_tokens, seed=seed)
+                                max_tokens=sampling.max_tokens, seed=seed)
         outputs = self.llm.generate([{"prompt_token_ids": self.tokenizer(t, add_special_tokens=False)["input_ids"]}
                                      for t in texts], params)
         encoded = self.tokenizer(texts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False)

@@ -18,7 +18,7 @@ from harness.backends.prompts import render_prompt
 from harness.progress import progress
 from harness.training.config import TrainConfig
 from harness.training.data import load_rows
-from harness.training.stage import StageDir
+from harness.training.stage import StageDir, set_threads
 
 IGNORE = -100
 
@@ -85,7 +85,7 @@ def checkpoint_dirs(stage_path: Path) -> list[Path]:
 
 
 def train_sft(config: TrainConfig) -> Path:
-    from harness.training.modeling import load_policy, set_threads
+    from harness.models import load_model_and_tokenizer
 
     cfg = config.sft
     stage = StageDir(config.stage_dir("sft"), "sft", {"model": config.model, "tasks": config.tasks.model_dump(),
@@ -99,7 +99,7 @@ def train_sft(config: TrainConfig) -> Path:
     set_threads(config.threads)
     rows, decision = load_rows(cfg.data, "train", config.tasks, ("completion",), cfg.allow_contaminated)
     manifest = stage.start(decontamination=decision, rows=len(rows))
-    model, tokenizer = load_policy(config.model, config.dtype, config.device)
+    model, tokenizer, _ = load_model_and_tokenizer(config.model, config.dtype, config.device, where="model")
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (cfg.warmup_steps + 1)))

@@ -16,6 +16,14 @@ from harness.manifest import base_manifest, now
 from harness.rundir import RunLock, write_json_atomic
 
 
+def set_threads(threads: int | None) -> None:
+    """The config's torch threads (1 is much faster for generation on a loaded shared CPU)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 class StageDir:
     def __init__(self, path: Path, stage: str, identity: dict[str, Any]):
         self.path, self.stage, self.identity = Path(path), stage, identity

@@ -1,26 +1,24 @@
-"""Stage drivers for probe, merge and eval: read the previous stage's files, write their own."""
+"""Stage drivers for probe, merge and eval: read the previous stage's files, write their own.
+
+Probe and eval evaluate every model through the eval pipeline into STAGE/runs/<label>/
+(harness.training.evaluation); their tables are read back from those runs' metrics.json.
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from harness.backends.base import Sampling
+from harness.backends import make_backend as default_make_backend
 from harness.errors import HarnessError
 from harness.training.config import TrainConfig
 from harness.training.data import toy_splits
+from harness.training.evaluation import evaluate_models, stage_plans, stage_table
 from harness.training.merge import merge_checkpoints
-from harness.training.modeling import set_threads
-from harness.training.probe import TIE_BREAK, pass_table, plot_pass_at_k, sample_models, select_specialists
+from harness.training.probe import TIE_BREAK, plot_pass_at_k, select_specialists
 from harness.training.sft import checkpoint_dirs
-from harness.training.stage import StageDir
+from harness.training.stage import StageDir, set_threads
 
 
-def hf_factory(config: TrainConfig, batch_size: int):
-    from harness.backends.hf import HFBackend
-
-    return lambda path: HFBackend(path, batch_size=batch_size, dtype=config.dtype, device=config.device)
 
 
 def sft_checkpoints(config: TrainConfig) -> dict[str, str]:
@@ -35,8 +33,8 @@ def step_of(name: str) -> int:
 
 
 def sample_stage(config: TrainConfig, name: str, models_key: str, models: dict[str, str], make_backend=None):
-    """Open stage `name` (probe or eval) and sample every model on its split: (stage, manifest, samples),
-    with samples None when the stage already finished under the same identity."""
+    """Open stage `name` (probe or eval) and evaluate every model on its split: (stage, manifest,
+    {label: run directory}), the last two None when the stage already finished under the same identity."""
     cfg = getattr(config, name)
     stage = StageDir(config.stage_dir(name), name, {models_key: models, name: cfg.model_dump(),
                                                     "tasks": config.tasks.model_dump()})
@@ -44,29 +42,29 @@ def sample_stage(config: TrainConfig, name: str, models_key: str, models: dict[s
         return stage, None, None
     manifest = stage.start()
     set_threads(config.threads)
-    problems = toy_splits(config.tasks)[name]
-    sampling = Sampling(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed)
-    samples = sample_models(models, problems, cfg.n, sampling, make_backend or hf_factory(config, cfg.batch_size), name)
-    samples.to_json(stage.path / "samples.jsonl", orient="records", lines=True)
-    return stage, manifest, samples
+    plans = stage_plans(toy_splits(config.tasks)[name], stage.path / "data", cfg.sampling(),
+                        {"truncated_wrong": cfg.truncated_wrong})
+    options = {"batch_size": cfg.batch_size, "dtype": config.dtype, "device": config.device}
+    runs = evaluate_models(models, plans, stage.path / "runs", sorted({1, cfg.k}),
+                           make_backend or default_make_backend, options)
+    return stage, manifest, runs
 
 
 def run_probe(config: TrainConfig, make_backend=None) -> Path:
     cfg = config.probe
     checkpoints = sft_checkpoints(config)
-    stage, manifest, samples = sample_stage(config, "probe", "checkpoints", checkpoints, make_backend)
-    if samples is None:
+    stage, manifest, runs = sample_stage(config, "probe", "checkpoints", checkpoints, make_backend)
+    if runs is None:
         return stage.path
-    table = pass_table(samples, sorted({1, cfg.k}))
+    table = stage_table(runs)
     steps = {name: step_of(name) for name in checkpoints}
     table.insert(1, "step", table["model"].map(steps))
-    table.to_csv(stage.path / "pass_at_k.csv", index=False)
     plot_pass_at_k(table, cfg.k, steps, stage.path / "pass_at_k.png", f"probe pass@{cfg.k} (n={cfg.n})")
     chosen = select_specialists(table, cfg.k, steps)
     selection = {"k": cfg.k, "tie_break": TIE_BREAK, "specialists": chosen,
                  "merge_list": [checkpoints[chosen[d]] for d in config.tasks.domains if d in chosen]}
     (stage.path / "selection.json").write_text(json.dumps(selection, indent=2) + "\n")
-    stage.finish(manifest, selection=selection)
+    stage.finish(manifest, selection=selection, runs={label: str(path) for label, path in runs.items()})
     return stage.path
 
 
@@ -101,18 +99,8 @@ def eval_models(config: TrainConfig) -> dict[str, str]:
 
 
 def run_eval(config: TrainConfig, make_backend=None) -> Path:
-    cfg = config.eval
     models = eval_models(config)
-    stage, manifest, samples = sample_stage(config, "eval", "models", models, make_backend)
-    if samples is None:
-        return stage.path
-    table = pass_table(samples, sorted({1, cfg.k}))
-    truncation = samples.assign(cut=samples["reason"] == "truncated").groupby(["model", "domain"])["cut"].mean()
-    table["truncation_rate"] = [float(truncation[(m, d)]) for m, d in zip(table["model"], table["domain"])]
-    table.to_csv(stage.path / "eval.csv", index=False)
-    stage.finish(manifest, models=models)
+    stage, manifest, runs = sample_stage(config, "eval", "models", models, make_backend)
+    if runs is not None:
+        stage.finish(manifest, models=models, runs={label: str(path) for label, path in runs.items()})
     return stage.path
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
