@@ -193,9 +193,10 @@ def published_rows(paper: str, suites: Sequence[str], models: Sequence[str] | No
     return list(rows.values())
 
 
-def write_leaderboard(board: Leaderboard, out: Path, title: str) -> list[Path]:
+def write_leaderboard(board: Leaderboard, out: Path, title: str, runs: Sequence[SuiteRun] = ()) -> list[Path]:
     from reports.charts import leaderboard_charts
     from reports.html import leaderboard_page
+    from reports.lengths import length_charts
 
     out.mkdir(parents=True, exist_ok=True)
     markdown = out / "leaderboard.md"
@@ -203,6 +204,7 @@ def write_leaderboard(board: Leaderboard, out: Path, title: str) -> list[Path]:
     csv = out / "leaderboard.csv"
     board.frame().to_csv(csv, index=False)
     charts = leaderboard_charts(board, out)
+    lengths = length_charts(runs, out) if runs else []  # budget curve, length histogram, truncation
     page = out / "leaderboard.html"
-    page.write_text(leaderboard_page(board, title, charts), encoding="utf-8")
-    return [markdown, csv, page, *charts]
+    page.write_text(leaderboard_page(board, title, charts, lengths), encoding="utf-8")
+    return [markdown, csv, page, *charts, *(path for _, path in lengths)]

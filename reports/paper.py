@@ -8,6 +8,7 @@ grader against suites/data/papers/<paper>.protocol.yaml (optional, per paper).
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -154,14 +155,17 @@ def build_paper_report(runs: Sequence[SuiteRun], paper: str, paper_model: str | 
     return PaperReport(paper, model, ", ".join(sources), lines, unpublished)
 
 
-def write_paper_report(report: PaperReport, out: Path) -> list[Path]:
+def write_paper_report(report: PaperReport, out: Path, runs: Sequence[SuiteRun] = ()) -> list[Path]:
     from reports.charts import paper_chart
     from reports.html import paper_page
+    from reports.lengths import length_charts
 
     out.mkdir(parents=True, exist_ok=True)
     markdown = out / "paper.md"
     markdown.write_text(f"# {report.paper}: reproduction of {report.paper_model}\n\n{report.markdown()}", encoding="utf-8")
     chart = paper_chart(report, out)
     page = out / "paper.html"
-    page.write_text(paper_page(report, chart), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as scratch:  # length plots live inside the page only
+        lengths = length_charts(runs, Path(scratch)) if runs else []
+        page.write_text(paper_page(report, chart, lengths), encoding="utf-8")
     return [markdown, page, chart]
