@@ -47,6 +47,7 @@ class RunView:
         self.manifest = self.run.manifest()
         self.metrics = self._metrics()
         self.audit = self._audit()
+        self._rows: dict[str, list[dict[str, Any]]] = {}
         self._join()
 
     def _metrics(self) -> dict[str, dict[str, Any]]:
@@ -154,6 +155,12 @@ class RunView:
         return self._problems[suite]
 
     def problem_rows(self, suite: str) -> list[dict[str, Any]]:
+        """One row per problem (kept until the files change: the table, search and pages share it)."""
+        if suite not in self._rows:
+            self._rows[suite] = self._problem_rows(suite)
+        return self._rows[suite]
+
+    def _problem_rows(self, suite: str) -> list[dict[str, Any]]:
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for (name, pid, s), slot in sorted(self.samples.items(), key=lambda item: item[0][2]):
             if name == suite:
@@ -202,13 +209,14 @@ class RunView:
             source = "the suite's prompt; these generations were imported, the publisher's prompt may differ"
         return {"messages": problem.messages, "answer": jsonable(problem.answer), "source": source, "note": note}
 
-    def problem(self, suite: str, pid: str) -> dict[str, Any]:
-        rows = [row for row in self.problem_rows(suite) if row["id"] == pid]
-        if not rows:
+    def problem(self, suite: str, pid: str, row: dict[str, Any] | None = None) -> dict[str, Any]:
+        if row is None:
+            row = next((r for r in self.problem_rows(suite) if r["id"] == pid), None)
+        if row is None:
             raise HarnessError(f"{suite} {pid}: not in {self.path}")
         problems = self.problems(suite)
         problem = problems.get(pid) if isinstance(problems, dict) else None
-        return {"suite": suite, "row": rows[0], "statement": problem.statement if problem else None,
+        return {"suite": suite, "row": row, "statement": problem.statement if problem else None,
                 "answer": jsonable(problem.answer) if problem else None}
 
     # ----------------------------------------------------------------------------- search
