@@ -228,7 +228,7 @@
     }
     function header(label, key) {
       return el("th", {class: "sortable" + (state.sort === key ? " sorted" + (state.asc ? " asc" : "") : ""), "data-sort": key,
-        onclick: () => { state.asc = state.sort === key ? !state.asc : key === "id"; state.sort = key; draw(); }}, label);
+        onclick: () => { state.asc = state.sort === key ? !state.asc : true; state.sort = key; draw(); }}, label);
     }
     function draw() {
       const {rows, active} = visible();
