@@ -19,7 +19,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from harness.errors import HarnessError
-from reports.view.diff import diff
 from reports.view.runview import RunView
 
 HERE = Path(__file__).parent
@@ -92,6 +91,8 @@ class Viewer:
     def diff(self, request: Request) -> dict[str, Any]:
         if len(self.views) != 2:
             raise HarnessError("diff: give two run directories")
+        from reports.view.diff import diff  # reports.gate pulls in scipy: only when a diff is asked for
+
         for view in self.views:
             view.refresh()
         return diff(*self.views)
