@@ -78,3 +78,58 @@ def paper_chart(report: "PaperReport", out: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def budget_curve_chart(curves: dict[str, dict[str, float]], path: Path) -> Path:
+    """pass@1 against a lower max_tokens, one line per suite (reports.lengths.budget_curve)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=DPI)
+    for label, curve in curves.items():
+        budgets = sorted(curve, key=int)
+        ax.plot([int(b) for b in budgets], [100 * curve[b] for b in budgets], marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("max_tokens (budget)")
+    ax.set_ylabel("pass@1 (%)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("budget curve: a sample counts only if correct within the budget", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def length_histogram_chart(correct: list[int], incorrect: list[int], path: Path, bins: int = 30) -> Path:
+    """Response tokens of correct and incorrect samples, stacked."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=DPI)
+    values = correct + incorrect
+    edges = np.histogram_bin_edges(values, bins=bins) if values else bins
+    ax.hist([correct, incorrect], bins=edges, stacked=True, color=["#4c9a52", "#c8553d"],
+            label=[f"correct ({len(correct)})", f"incorrect ({len(incorrect)})"])
+    ax.set_xlabel("response tokens")
+    ax.set_ylabel("samples")
+    ax.set_title("response length by verdict", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def truncation_chart(rates: dict[str, float | None], path: Path) -> Path:
+    """Share of samples stopped by the token budget (finish_reason = length), per suite."""
+    labels = list(rates)
+    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.4 * len(labels)), dpi=DPI)
+    ax.barh(range(len(labels)), [100 * (rates[k] or 0.0) for k in labels], color="#e08a1e")
+    ax.set_yticks(range(len(labels)), [k if rates[k] is not None else f"{k} (unknown)" for k in labels], fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("truncated samples (%)")
+    ax.set_title("truncation rate per suite", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -64,7 +64,8 @@ def number(value: float | None, signed: bool = False, cls: str = "num", title: s
     return HtmlCell(pct(value, signed), None if value is None else round(100 * value, 4), cls, title)
 
 
-def leaderboard_page(board: "Leaderboard", title: str, charts: Sequence[Path]) -> str:
+def leaderboard_page(board: "Leaderboard", title: str, charts: Sequence[Path],
+                     extra_images: Sequence[tuple[str, Path]] = ()) -> str:
     rows = []
     for rank, row in enumerate(board.rows, start=1):
         cells = [HtmlCell(str(rank), rank, "num"), HtmlCell(row.label), HtmlCell(row.source),
@@ -82,10 +83,10 @@ def leaderboard_page(board: "Leaderboard", title: str, charts: Sequence[Path]) -
              "\u26a0 = settings differ from the rest of the column (see notes). Sorted by suites covered, then "
              "mean pass@1; click a header to re-sort."]
     images = [(f"{path.stem.removeprefix('chart-')}: pass@1 with 95% intervals", path) for path in charts]
-    return render(Page(title, [table], intro, board.footnotes, images))
+    return render(Page(title, [table], intro, board.footnotes, images + list(extra_images)))
 
 
-def paper_page(report: "PaperReport", chart: Path) -> str:
+def paper_page(report: "PaperReport", chart: Path, extra_images: Sequence[tuple[str, Path]] = ()) -> str:
     rows = []
     for line in report.lines:
         rows.append(HtmlRow([
@@ -97,5 +98,5 @@ def paper_page(report: "PaperReport", chart: Path) -> str:
     table = HtmlTable("paper", ["suite", "measured model", "published", "measured [95% CI]", "difference", "verdict",
                                 "n x problems", "protocol differences"], rows)
     return render(Page(f"{report.paper}: reproduction of {report.paper_model}", [table], report.intro(), [],
-                       [(f"measured vs published ({report.paper_model})", chart)]))
+                       [(f"measured vs published ({report.paper_model})", chart), *extra_images]))
 

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "harness.cli.sandbox_cmd",
     "harness.cli.train_cmd",
     "harness.cli.lmeval_cmd",
+    "harness.cli.view_cmd",
 ]
 
 

@@ -54,7 +54,13 @@ def run(args) -> int:
     if not console.is_terminal:  # CI logs: do not squeeze the table into 80 columns
         console = Console(stderr=to_stderr, width=160)
     console.print(human_table(result))
+    console.print(f"see the evidence: {view_command(args)}", highlight=False, markup=False, soft_wrap=True)
     return result["exit_code"]
+
+
+def view_command(args) -> str:
+    """The `harness view` command that opens both runs' samples and their diff (docs/viewer.md)."""
+    return f"harness view {args.baseline} {args.candidate}"
 
 
 def write_outputs(args, result: dict) -> None:
@@ -66,7 +72,7 @@ def write_outputs(args, result: dict) -> None:
             write_atomic(args.json, text + "\n")
     if args.summary is not None:
         with open(args.summary, "a", encoding="utf-8") as handle:
-            handle.write(to_markdown(result) + "\n")
+            handle.write(to_markdown(result) + f"\nSee the evidence: `{view_command(args)}`\n\n")
 
 
 def human_table(result: dict) -> Table:

@@ -42,8 +42,9 @@ def run_leaderboard(args) -> int:
 
     models = [m.strip() for m in args.paper_models.split(",")] if args.paper_models else None
     check_out(args)
-    board = build_leaderboard(load_runs(args.runs), papers=args.paper, paper_models=models)
-    written = write_leaderboard(board, args.out, args.title)
+    runs = load_runs(args.runs)
+    board = build_leaderboard(runs, papers=args.paper, paper_models=models)
+    written = write_leaderboard(board, args.out, args.title, runs)
     print(board.markdown())
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
     return 0
@@ -55,8 +56,9 @@ def run_paper(args) -> int:
     from reports.runs import load_runs
 
     check_out(args)
-    report = build_paper_report(load_runs(args.runs), args.paper, args.paper_model)
-    written = write_paper_report(report, args.out)
+    runs = load_runs(args.runs)
+    report = build_paper_report(runs, args.paper, args.paper_model)
+    written = write_paper_report(report, args.out, [run for run in runs if run.suite in {line.suite for line in report.lines}])
     print(report.markdown())
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
     return 0
