@@ -1,6 +1,6 @@
 """bench_view: does `harness view` stay fast and small on a VibeThinker-sized run?
 
-Builds a synthetic math500 run through the real pipeline (reports.synthetic.write_run: manifest,
+Builds a synthetic math500 run through the real pipeline (harness.synthetic.write_run: manifest,
 grades, metrics) whose generations.jsonl holds real long responses from SkyThought's published
 outputs (/work/shared/data/golden/skythought), about 44,000 samples of ~60,000 characters at
 --scale 1 (a 2.6 GB file). Then starts `harness view --no-browser` in a subprocess, cold (no

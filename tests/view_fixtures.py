@@ -1,4 +1,4 @@
-"""Runs for the viewer tests: real pipeline runs (reports.synthetic.write_run) whose responses are
+"""Runs for the viewer tests: real pipeline runs (harness.synthetic.write_run) whose responses are
 then replaced with think blocks, truncations and hostile HTML, plus a served-app helper."""
 from __future__ import annotations
 
