@@ -67,7 +67,7 @@ class Setting:
 
     def validate(self, value: Any, where: str | None = None) -> Any:
         where = where or self.flag
-        if self.kind is bool and not isinstance(value, bool):  # noqa: SIM114
+        if self.kind is bool and not isinstance(value, bool):
             raise HarnessError(f"{where} {value!r}: expected true or false")
         if self.kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise HarnessError(f"{where} {value!r}: expected a number")
