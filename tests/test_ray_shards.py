@@ -107,3 +107,20 @@ def test_a_local_resume_takes_what_a_killed_distributed_run_left_in_shards(tmp_p
     assert lines[0] == graded[0] and lines[2] == graded[2]
     assert json.loads(lines[1]) == from_shard  # taken as written, not graded again
     assert not (out / "shards").exists()
+
+
+def test_every_registered_backend_declares_itself():
+    import importlib
+
+    from harness.backends import BACKEND_MODULES
+    from harness.backends.base import BackendInfo
+    from harness.settings import Role
+
+    for name, module_name in BACKEND_MODULES.items():
+        module = importlib.import_module(module_name)  # cheap: engines are imported when built
+        assert isinstance(module.INFO, BackendInfo) and module.INFO.name == name
+        assert callable(module.create)
+        assert module.INFO.shard_unit in ("batch", "problem")
+        assert all(option.role is Role.PLACE for option in module.INFO.options)
+    assert backend_info("vllm").gpus_needed({"tensor_parallel_size": 4}) == 4
+    assert backend_info("hf").unit_size({}) == 16 and backend_info("openai").unit_size({}) is None
