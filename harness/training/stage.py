@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, now
-from harness.rundir import RunLock, write_json_atomic
+from harness.rundir import JsonlWriter, RunLock, iter_jsonl, read_json, write_json_atomic
 
 
 def set_threads(threads: int | None) -> None:
@@ -33,7 +33,7 @@ class StageDir:
     def existing(self) -> dict[str, Any] | None:
         if not self.manifest_path.is_file():
             return None
-        manifest = json.loads(self.manifest_path.read_text())
+        manifest = read_json(self.manifest_path)
         if manifest.get("identity") != json.loads(json.dumps(self.identity)):
             raise HarnessError(f"{self.path}: holds a {self.stage} run of a different config; "
                                "choose another `out` or delete that directory")
@@ -62,12 +62,10 @@ class StageDir:
         write_json_atomic(self.manifest_path, manifest)
 
     def log(self, record: dict[str, Any], name: str = "log.jsonl") -> None:
-        with open(self.path / name, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
-            handle.flush()
+        with JsonlWriter(self.path / name) as writer:
+            writer.write(record)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """A stage log's records (none yet: empty), read through harness.rundir like every JSONL file."""
+    return [record for _, record in iter_jsonl(path)] if path.is_file() else []
