@@ -627,7 +627,8 @@ for model in ("./a-model", "../a-model", "/abs/no/model", "nomodel.gguf", "tests
     def build(tmp: Path, model=model):
         (tmp / "tests").mkdir(exist_ok=True)
         return ["eval", "--suite", "aime24", "--model", model, "--out", "r"]
-    bad_input(f"eval --model {model} (a path)", "unclear messages", build, f"--model {model}: no such file")
+    expect = "GGUF file not found" if model.endswith(".gguf") else "no such file"
+    bad_input(f"eval --model {model} (a path)", "unclear messages", build, f"--model {model}: {expect}")
 for train in ("data/missing.jsonl", "./m.jsonl", "/nope/x.parquet", "m.csv", "sub/m.json"):
     def build(tmp: Path, train=train):
         (tmp / "data").mkdir(exist_ok=True)
