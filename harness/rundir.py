@@ -82,8 +82,15 @@ def directory_is_empty(path: Path) -> bool:
 
 
 def require_directory(path: Path, flag: str = "--out") -> None:
+    """`path` is, or can become, a directory: checked before anything slow (a model load) starts."""
+    path = Path(path)
     if path.exists() and not path.is_dir():
         raise HarnessError(f"{flag} {path}: is a file, not a directory")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise HarnessError(f"{flag} {path}: {parent} is a file, not a directory")
+            return
 
 
 class RunLock:
