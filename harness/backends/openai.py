@@ -23,8 +23,8 @@ the same command resumes (a dead server loses only the requests in flight).
   closed think block (`harness.grading.graded_text`).
 - Prompt controls: the system prompt is in the messages; `--api chat` sends `stop`,
   `chat_template_kwargs` and, for `--assistant-prefill`, a final assistant message with
-  `continue_final_message: true, add_generation_prompt: false` (vLLM/SGLang); the response
-  stored starts with the prefill. `--chat-template` is refused with `--api chat` (the server owns
+  `continue_final_message: true, add_generation_prompt: false` (vLLM/SGLang); the stored
+  response starts with the prefill (the reasoning does, when the server returns one apart). `--chat-template` is refused with `--api chat` (the server owns
   the template: start it with its own `--chat-template`, or use `--api completions`, where the
   harness renders every control itself). Budget forcing is refused (it needs token-level control).
 - The API key comes from `api_key` or OPENAI_API_KEY and is never returned by describe().
@@ -234,9 +234,14 @@ class OpenAIBackend:
         prefill = group[0].controls.prefill
         generations = []
         for request, choice in zip(group, choices):
-            reasoning = reasoning_text(choice)
+            reasoning, answer = reasoning_text(choice), answer_text(choice)
+            # the prefill starts the model's output: a reasoning parser files it under the reasoning
+            if reasoning is not None:
+                reasoning = prefill + reasoning
+            else:
+                answer = prefill + answer
             generations.append(Generation(
-                request.suite, request.problem_id, request.sample, prefill + answer_text(choice),
+                request.suite, request.problem_id, request.sample, answer,
                 choice.finish_reason, num_tokens, seed, usage=record_usage, reasoning=reasoning,
                 num_reasoning_tokens=reasoning_tokens if reasoning is not None else None))
         return generations
