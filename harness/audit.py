@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Iterator
 from harness.errors import HarnessError
 from harness.graders.answer_region import answer_region
 from harness.graders.math import last_boxed
-from harness.grading import DEFAULT_VERDICT_TIMEOUT_S, grade_stream
+from harness.grading import DEFAULT_VERDICT_TIMEOUT_S, grade_stream, graded_text
 from harness.rundir import GENERATIONS, RunDir, iter_jsonl, sample_key, write_json_atomic
 from harness.problems import Verdict
 
@@ -210,7 +210,7 @@ def audit(run_dir: Path, requested: list[str] | None = None, out: Path | None = 
         work = ((g, plans[g["suite"]]) for _, g in iter_jsonl(run.generations_path)
                 if g.get("suite") in plans and sample_key(g) in verdicts)
         for chunk in chunked(work, CHUNK):
-            items = [((g["suite"], g["problem_id"], g["sample"]), g["response"],
+            items = [((g["suite"], g["problem_id"], g["sample"]), graded_text(g),
                       (names, references[g["problem_id"]], think))
                      for g, (names, references, think) in chunk]
             for key, result in grade_stream(audit_sample, items, timeout=timeout, workers=workers):

@@ -54,6 +54,15 @@ def _result(future, timeout: float) -> Verdict:
         return Verdict(False, None, "grader_error", {"error": f"{exc.__class__.__name__}: {exc}"[:500]})
 
 
+def graded_text(generation: dict[str, Any]) -> str:
+    """What a grader reads: the response, or -- when a server returned the thinking apart
+    (`reasoning`) -- both as one response with a closed think block, so the think policy applies
+    exactly as to a model that wrote `<think>...</think>` itself."""
+    reasoning = generation.get("reasoning")
+    response = generation["response"]
+    return f"<think>{reasoning}</think>{response}" if isinstance(reasoning, str) else response
+
+
 def grade_record(generation: dict[str, Any], verdict, options: dict[str, Any] | None = None) -> dict[str, Any]:
     verdict = truncation_rule(generation, verdict, options or {})
     record = {"suite": generation["suite"], "problem_id": generation["problem_id"],

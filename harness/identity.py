@@ -12,6 +12,13 @@ problems, grader, options, sampling). Each option and sampling field is classifi
   sandbox resumes.
 Imported generations (`kind: grade`) have unknown sampling apart from n: those fields are None.
 An option a manifest does not record counts as its declared default.
+
+Prompts (`harness.prompting`): every `prompt.*` control by its declared role, plus
+`messages_sha256` (the messages as sent, system prompt applied: model-independent, so two models
+on one protocol stay comparable). The rendered prompts' digest (`rendered_prompts_sha256`, chat
+template included, hence per model) is part of the resume identity only, and only when both runs
+record it (runs made before it existed, and `harness grade` in place, do not); likewise a resume
+does not compare `messages_sha256` with a run that predates it (the reports do: conservative).
 """
 from __future__ import annotations
 
@@ -20,10 +27,12 @@ import json
 from typing import Any, Iterable
 
 from harness.errors import HarnessError
+from harness.prompting import PROMPT_SETTINGS
 from harness.sampling import SAMPLING_SETTINGS
 from harness.settings import Role, Settings
 
 SUITE_FIELDS = ("version", "data_sha256", "problems", "problem_ids_sha256")
+MESSAGES, RENDERED = "messages_sha256", "rendered_prompts_sha256"
 MAX_MESSAGE = 300
 
 
@@ -58,6 +67,14 @@ def _fields(entry: dict[str, Any], kind: str, roles: tuple[Role, ...]) -> dict[s
         if item.role in roles:
             known = kind != "grade" or item.name == "n"
             out[f"sampling.{item.name}"] = sampling.get(item.name) if known else None
+    prompt = entry.get("prompt") or {}  # not recorded: made before the controls existed, i.e. none used
+    for item in PROMPT_SETTINGS:
+        if item.role in roles:
+            out[f"prompt.{item.name}"] = prompt.get(item.name) if kind != "grade" else None
+    if kind != "grade" and entry.get(MESSAGES):
+        out[MESSAGES] = entry[MESSAGES]
+    if Role.SAMPLE in roles and entry.get(RENDERED):
+        out[RENDERED] = entry[RENDERED]
     return out
 
 
@@ -104,7 +121,11 @@ def describe(differing: list[tuple[str, Any, Any]], limit: int = 3) -> tuple[str
 
 def resume_refusal(out: str, previous: dict[str, Any], asked: dict[str, Any]) -> str | None:
     """The one-line refusal naming each changed field, or None when the run may resume."""
-    differing = differences(run_identity(previous), run_identity(asked))
+    old, new = run_identity(previous), run_identity(asked)
+    # a digest only one side records (a run made before digests existed; grading in place) is not compared
+    for key in {k for k in old.keys() ^ new.keys() if k.endswith((RENDERED, MESSAGES))}:
+        old.pop(key, None), new.pop(key, None)
+    differing = differences(old, new)
     if not differing:
         return None
     old, new = describe(differing)

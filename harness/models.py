@@ -118,6 +118,17 @@ def load_model_and_tokenizer(model: ModelSpec | str, dtype: str = "auto", device
     return network, tokenizer, path
 
 
+def load_tokenizer(model: ModelSpec | str, where: str = "--model"):
+    """The tokenizer alone (prompt rendering before the weights load, `suites show --model`)."""
+    from transformers import AutoTokenizer
+
+    model = resolve_model(model) if isinstance(model, str) else model
+    try:
+        return AutoTokenizer.from_pretrained(loadable_path(model))
+    except OSError as exc:
+        raise HarnessError(f"{where} {model.spec}: could not load its tokenizer ({str(exc).splitlines()[0]})") from None
+
+
 def eos_ids(network, tokenizer) -> set[int]:
     """Every token that ends a response: the generation config's EOS ids and the tokenizer's."""
     ids = network.generation_config.eos_token_id

@@ -22,6 +22,7 @@ from harness.identity import problem_ids_sha256, resume_refusal
 from harness.executors import BackendRecipe
 from harness.executors.local import LocalExecutor
 from harness.manifest import base_manifest, now
+from harness.prompting import BUDGET_FORCING, PromptControls, digest, sha256_text
 from harness.rundir import GENERATIONS, GRADES, RunDir, iter_jsonl, sample_key, write_json_atomic, write_lines_atomic
 from harness.sampling import Sampling
 from harness.scoring import protocol_deviations, suite_metrics
@@ -41,36 +42,71 @@ class SuitePlan:
     data: Path | None = None
     subset: str = "--limit"  # why fewer than all problems may be in the run
     notes: list[str] = field(default_factory=list)  # further deviations, e.g. ragged sample counts
+    controls: PromptControls = field(default_factory=PromptControls)
+    rendered: dict[str, str] | None = None  # problem id -> the prompt as sent (`render`)
+    renders_text: bool = False  # rendered holds template text (else a chat request the server renders)
 
     @property
     def by_id(self) -> dict[str, Problem]:
         return {problem.problem_id: problem for problem in self.problems}
 
+    def messages(self, problem: Problem) -> tuple[dict[str, str], ...]:
+        return self.controls.messages(problem.messages)
+
+    def render(self, renderer: Any) -> None:
+        """Render every problem's prompt as the backend will send it (`harness.backends.prompt_renderer`)."""
+        self.rendered = {p.problem_id: renderer.render(self.messages(p)) for p in self.problems}
+        self.renders_text = renderer.renders_text
+
+    def prompt_sha256(self) -> dict[str, str]:
+        return {pid: sha256_text(text) for pid, text in (self.rendered or {}).items()}
+
     def identity(self) -> dict[str, Any]:
         identity = self.suite.identity(self.options, self.data)
         identity["sampling"] = self.sampling.as_dict()
+        identity["prompt"] = self.controls.identity()
         identity["problems"] = len(self.problems)
         identity["problem_ids_sha256"] = problem_ids_sha256(p.problem_id for p in self.problems)
+        # the messages as sent, model-independent (comparable across models); the rendered prompts
+        # (chat template included, so per model) are checked on resume only
+        identity["messages_sha256"] = digest({p.problem_id: sha256_text(json.dumps(self.messages(p), sort_keys=True))
+                                              for p in self.problems})
+        if self.rendered is not None:
+            identity["rendered_prompts_sha256"] = digest(self.prompt_sha256())
         return identity
 
     def deviations(self) -> list[str]:
-        return protocol_deviations(self.suite, self.sampling, self.options, len(self.problems), self.total_problems,
-                                   self.subset) + self.notes
+        from harness.prompting import PROMPT_SETTINGS
+
+        return (protocol_deviations(self.suite, self.sampling, self.options, len(self.problems), self.total_problems,
+                                    self.subset) + PROMPT_SETTINGS.deviations(self.controls.identity()) + self.notes)
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """The manifest's suite entry: the identity plus what explains it."""
+        entry = self.identity() | {"deviations": self.deviations(), "prompt_notes": self.prompt_notes()}
+        if self.rendered is not None:
+            entry["prompt_sha256"] = self.prompt_sha256()
+            entry["prompt_rendered_by"] = "harness" if self.renders_text else "server (chat request)"
+        if self.controls.budget_forcing:
+            entry["budget_forcing"] = BUDGET_FORCING
+        return entry
 
     def prompt_notes(self) -> dict[str, str]:
         return {p.problem_id: p.metadata["prompt_note"] for p in self.problems if "prompt_note" in p.metadata}
 
     def requests(self) -> list[Request]:
         return [
-            Request(self.suite.name, problem.problem_id, sample, tuple(problem.messages),
-                    sample_seed(self.sampling.seed, self.suite.name, problem.problem_id, sample))
+            Request(self.suite.name, problem.problem_id, sample, self.messages(problem),
+                    sample_seed(self.sampling.seed, self.suite.name, problem.problem_id, sample),
+                    prompt=(self.rendered or {}).get(problem.problem_id) if self.renders_text
+                    else None, controls=self.controls)
             for problem in self.problems
             for sample in range(self.sampling.n)
         ]
 
 
 def plan_suite(suite: Suite, options: dict[str, Any], sampling: Sampling, limit: int | None,
-               data: Path | None = None) -> SuitePlan:
+               data: Path | None = None, controls: PromptControls | None = None) -> SuitePlan:
     resolved = suite.resolve_options(options)
     problems = suite.load_problems(resolved, data)
     total = len(problems)
@@ -78,7 +114,7 @@ def plan_suite(suite: Suite, options: dict[str, Any], sampling: Sampling, limit:
         if limit < 1:
             raise HarnessError(f"--limit {limit}: must be >= 1")
         problems = problems[:limit]
-    return SuitePlan(suite, resolved, problems, total, sampling, data)
+    return SuitePlan(suite, resolved, problems, total, sampling, data, controls=controls or PromptControls())
 
 
 @dataclass
@@ -111,8 +147,7 @@ def resumes(run: RunDir, kind: str, identity: dict[str, Any]) -> bool:
 def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[SuitePlan]) -> dict[str, Any]:
     manifest = run.manifest() if resumes(run, kind, identity) else base_manifest(kind, identity)
     manifest["identity"] = identity  # equal where it matters; PLACE settings are this session's
-    manifest["suites"] = [plan.identity() | {"deviations": plan.deviations(), "prompt_notes": plan.prompt_notes()}
-                          for plan in plans]
+    manifest["suites"] = [plan.manifest_entry() for plan in plans]
     manifest["deviations"] = {plan.suite.name: plan.deviations() for plan in plans}
     manifest["sessions"].append({"started_at": now()})
     run.write_manifest(manifest)
@@ -325,7 +360,8 @@ def finish_in_place(run: RunDir, suite: Suite, entry: dict[str, Any], options: d
         chosen = suite if recorded.get("name") == suite.name else get_suite(recorded["name"])
         chosen_options = options if chosen is suite else recorded.get("options") or {}
         plan = plan_suite(chosen, chosen_options, Sampling(**recorded["sampling"]), None,
-                          Path(recorded["data_path"]) if recorded.get("data_path") != str(chosen.data_path) else None)
+                          Path(recorded["data_path"]) if recorded.get("data_path") != str(chosen.data_path) else None,
+                          PromptControls.from_record(recorded.get("prompt")))
         ids = {g["problem_id"] for g in run.generations() if g["suite"] == chosen.name}
         plan.problems = [p for p in plan.problems if p.problem_id in ids]
         plans.append(plan)

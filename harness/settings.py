@@ -50,6 +50,7 @@ class Setting:
     unit: str = ""  # words after the value in sentences ("samples per problem")
     flag_name: str | None = None  # default: --name-with-dashes
     dest: str | None = None  # argparse dest (default: name)
+    repeat: bool = False  # the flag may be given several times (a list of values)
 
     @property
     def flag(self) -> str:
@@ -104,6 +105,8 @@ class Setting:
             kwargs.update(action="store_const", const=not self.default)
         else:
             kwargs["type"] = self.kind
+            if self.repeat:
+                kwargs["action"] = "append"
             if self.choices is not None:
                 kwargs["choices"] = list(self.choices)
         return kwargs

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.pipeline import SuitePlan, finish, open_run, plan_suite
+from harness.prompting import PromptControls
 from harness.rundir import GENERATIONS, GRADES, RunDir
 from suites import get_suite
 
@@ -18,14 +19,15 @@ from suites import get_suite
 def write_run(out: Path, outcomes: Mapping[str, Mapping[str, Sequence[bool]]], model: str = "synthetic",
               max_tokens: int = 40960, temperature: float = 1.0, options: dict[str, Any] | None = None,
               published: Mapping[str, Mapping[str, Sequence[bool]]] | None = None, seed: int = 0,
-              sampling: dict[str, Any] | None = None) -> list[dict]:
+              sampling: dict[str, Any] | None = None, prompt: dict[str, Any] | None = None) -> list[dict]:
     """outcomes: suite -> problem_id -> per-sample verdicts (the same number of samples per problem).
 
     `published` (same shape) adds the publisher's verdicts, as `harness import` keeps them;
-    `sampling` overrides further sampling fields (top_p, top_k).
+    `sampling` overrides further sampling fields (top_p, top_k); `prompt` sets prompt controls
+    (`harness.prompting`, as a manifest's `prompt` entry records them).
     """
     fields = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed, **(sampling or {})}
-    plans = [planned(suite, by_problem, fields, options or {})
+    plans = [planned(suite, by_problem, fields, options or {}, prompt)
              for suite, by_problem in outcomes.items()]
     run = RunDir(out)
     manifest = open_run(run, "eval", {"kind": "eval", "model": model, "backend": "synthetic",
@@ -47,12 +49,13 @@ def write_run(out: Path, outcomes: Mapping[str, Mapping[str, Sequence[bool]]], m
 
 
 def planned(suite: str, outcomes: Mapping[str, Sequence[bool]], sampling: dict[str, Any],
-            options: dict[str, Any]) -> SuitePlan:
+            options: dict[str, Any], prompt: dict[str, Any] | None = None) -> SuitePlan:
     samples = {len(v) for v in outcomes.values()}
     if len(samples) != 1:
         raise ValueError("every problem needs the same number of samples")
     chosen = get_suite(suite)
-    plan = plan_suite(chosen, options, chosen.protocol.override(n=samples.pop(), **sampling), None)
+    plan = plan_suite(chosen, options, chosen.protocol.override(n=samples.pop(), **sampling), None,
+                      controls=PromptControls.from_record(prompt))
     known = plan.by_id
     missing = [p for p in outcomes if p not in known]
     if missing:

@@ -12,6 +12,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.pipeline import open_run
 from harness.rundir import RunDir
+from harness.prompting import PROMPT_SETTINGS
 from harness.sampling import SAMPLING_SETTINGS
 from harness.settings import Role, Setting
 from reports.gate import IncomparableRuns, check_comparable
@@ -24,6 +25,9 @@ from suites import get_suite
 SUITE_FOR_OPTION = {"repair_prompts": "aime25", "option_order": "gpqa_diamond", "option_seed": "gpqa_diamond",
                     "grader": "lcb_custom", "public_tests_only": "lcb_custom", "sandbox": "lcb_custom",
                     "unsafe_local": "lcb_custom", "think": "aime24", "truncated_wrong": "aime24"}
+CHANGED_PROMPT = {"system_prompt": "Think hard.", "chat_template": "sha256:" + "ab" * 32,
+                  "chat_template_kwargs": {"enable_thinking": True}, "assistant_prefill": "<think>\n",
+                  "stop": ["</answer>"], "think_budget": 64, "min_think": 8}
 CHANGED_SAMPLING = {"temperature": 0.5, "top_p": 0.9, "top_k": 20, "max_tokens": 128, "seed": 7}
 PINNED_ROLES = {"think": Role.MEASURE, "truncated_wrong": Role.MEASURE, "option_order": Role.MEASURE, "option_seed": Role.MEASURE,
                 "repair_prompts": Role.MEASURE, "grader": Role.MEASURE, "public_tests_only": Role.MEASURE,
@@ -51,16 +55,22 @@ def sampling_cases():
         yield pytest.param("aime24", setting.role, change, id=f"sampling-{setting.name}")
 
 
-def make_run(path, suite, samples=1, options=None, sampling=None):
+def prompt_cases():
+    for setting in PROMPT_SETTINGS:
+        yield pytest.param("aime24", setting.role, {"prompt": {setting.name: CHANGED_PROMPT[setting.name]}},
+                           id=f"prompt-{setting.name}")
+
+
+def make_run(path, suite, samples=1, options=None, sampling=None, prompt=None):
     outcomes = {pid: [i % 2 == 0] * samples for i, pid in enumerate(problem_ids(suite, 3))}
-    write_run(path, {suite: outcomes}, options=options, sampling=sampling)
+    write_run(path, {suite: outcomes}, options=options, sampling=sampling, prompt=prompt)
     return load_run(path)[0]
 
 
-def resume_refused(run_path, suite, samples=1, options=None, sampling=None) -> bool:
+def resume_refused(run_path, suite, samples=1, options=None, sampling=None, prompt=None) -> bool:
     outcomes = {pid: [True] * samples for pid in problem_ids(suite, 3)}
     plan = planned(suite, outcomes, {"max_tokens": 40960, "temperature": 1.0, "seed": 0, **(sampling or {})},
-                   options or {})
+                   options or {}, prompt)
     identity = {"kind": "eval", "model": "synthetic", "backend": "synthetic", "suites": [plan.identity()]}
     try:
         open_run(RunDir(run_path), "eval", identity, [plan])
@@ -77,14 +87,15 @@ def gate_refuses(base, cand) -> bool:
     return False
 
 
-@pytest.mark.parametrize("suite, role, change", [*option_cases(), *sampling_cases()])
+@pytest.mark.parametrize("suite, role, change", [*option_cases(), *sampling_cases(), *prompt_cases()])
 def test_every_consumer_follows_the_declared_role(tmp_path, suite, role, change):
     base = make_run(tmp_path / "base", suite)
-    cand = make_run(tmp_path / "cand", suite, change.get("samples", 1), change.get("options"), change.get("sampling"))
+    cand = make_run(tmp_path / "cand", suite, change.get("samples", 1), change.get("options"), change.get("sampling"),
+                    change.get("prompt"))
 
     expected_refusal = role is Role.MEASURE
     assert resume_refused(tmp_path / "base", suite, change.get("samples", 1), change.get("options"),
-                          change.get("sampling")) == (role in (Role.MEASURE, Role.SAMPLE))
+                          change.get("sampling"), change.get("prompt")) == (role in (Role.MEASURE, Role.SAMPLE))
     assert gate_refuses(base, cand) == expected_refusal
     cell = {row.label: row for row in build_leaderboard([base, cand]).rows}
     assert any(c.incomparable for row in cell.values() for c in row.cells.values()) == expected_refusal
@@ -103,6 +114,8 @@ def test_every_declared_option_is_covered():
 
     declared = {item.name for name in suite_names() for item in get_suite(name).settings}
     assert declared == set(SUITE_FOR_OPTION)
+    assert set(PROMPT_SETTINGS.names()) == set(CHANGED_PROMPT)
+    assert all(item.role is Role.MEASURE for item in PROMPT_SETTINGS)
 
 
 def test_refusal_names_the_field_with_both_values(tmp_path):

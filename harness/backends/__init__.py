@@ -29,3 +29,18 @@ def all_backend_info() -> list[BackendInfo]:
 
 def make_backend(name: str, model: str, **options):
     return backend_module(name).create(model, **options)
+
+
+def prompt_renderer(name: str, model: str, options: dict, controls):
+    """The renderer of what backend `name` sends, built in this process before any model loads:
+    the run identity records each rendered prompt's sha256, and `suites show --model` prints them."""
+    from harness.backends.prompts import PromptRenderer
+    from harness.models import load_tokenizer
+
+    info = backend_info(name)
+    refusal = info.refuses(controls, options)
+    if refusal:
+        raise HarnessError(refusal)
+    spec = info.prompt_tokenizer(model, options)
+    where = "--model" if spec == model else "--tokenizer"
+    return PromptRenderer(load_tokenizer(spec, where) if spec is not None else None, controls)

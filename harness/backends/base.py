@@ -10,8 +10,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
+from harness.prompting import PromptControls
 from harness.sampling import Sampling
 from harness.settings import Role, Setting
+
+NO_CONTROLS = PromptControls()
 
 
 @dataclass(frozen=True)
@@ -19,8 +22,16 @@ class Request:
     suite: str
     problem_id: str
     sample: int
-    messages: tuple[dict[str, str], ...]
+    messages: tuple[dict[str, str], ...]  # as sent: the system prompt already applied
     seed: int
+    prompt: str | None = None  # the rendered prompt (template + prefill) when the harness renders it
+    controls: PromptControls = NO_CONTROLS  # prefill, stop strings, template, budget forcing
+
+    def rendered(self, tokenizer: Any) -> str:
+        """The prompt text rendered in the main process, or rendered now with this tokenizer."""
+        from harness.backends.prompts import render_prompt
+
+        return self.prompt if self.prompt is not None else render_prompt(tokenizer, self.messages, self.controls)
 
 
 @dataclass(frozen=True)
@@ -33,11 +44,18 @@ class Generation:
     num_tokens: int | None
     seed: int | None
     usage: dict[str, Any] | None = None  # token counts a server reported, when it reports them
+    reasoning: str | None = None  # thinking a server returned apart from the answer (reasoning_content)
+    num_reasoning_tokens: int | None = None  # as the server reports it
+    num_think_tokens: int | None = None  # budget forcing: tokens of the think part (cues included)
+    num_answer_tokens: int | None = None  # budget forcing: tokens generated after the think block
+
+    OPTIONAL = ("usage", "reasoning", "num_reasoning_tokens", "num_think_tokens", "num_answer_tokens")
 
     def as_record(self) -> dict[str, Any]:
         record = dataclasses.asdict(self)
-        if record["usage"] is None:
-            del record["usage"]
+        for name in self.OPTIONAL:
+            if record[name] is None:
+                del record[name]
         return record
 
     @classmethod
@@ -78,6 +96,10 @@ class BackendInfo:
     default_batch_size: int | None = None  # the unit size for shard_unit "batch"
     default_shard_size: int = 64  # samples per Ray shard when --ray-shard-size is not given
     gpus_needed: Callable[[dict[str, Any]], int] = lambda options: 0  # per worker, from the options
+    # the tokenizer spec the harness renders prompts with (None: the server applies the template)
+    prompt_tokenizer: Callable[[str, dict[str, Any]], str | None] = lambda model, options: model
+    # (controls, options) -> why this backend cannot honour them, or None
+    refuses: Callable[[PromptControls, dict[str, Any]], str | None] = lambda controls, options: None
 
     def unit_size(self, options: dict[str, Any]) -> int | None:
         return options.get("batch_size") or self.default_batch_size

@@ -16,8 +16,17 @@ the same command resumes (a dead server loses only the requests in flight).
 - `api="chat"` posts the suite's messages (the server applies its chat template); `api="completions"`
   renders them here with `render_prompt` and the model's tokenizer (`tokenizer`, or the model when
   it is local) and posts the raw prompt.
-- Reasoning returned separately (`reasoning_content` / `reasoning`, as vLLM's reasoning parsers do)
-  is put back as `<think>...</think>` before the answer, so graders see the raw response.
+- Reasoning returned separately (`reasoning_content` / `reasoning`, as vLLM's and SGLang's
+  reasoning parsers and DeepSeek's API do) is stored apart: `reasoning` and `response` (the
+  `content`) in generations.jsonl, with `num_reasoning_tokens` when the server reports
+  `usage.completion_tokens_details.reasoning_tokens`; graders read them as one response with a
+  closed think block (`harness.grading.graded_text`).
+- Prompt controls: the system prompt is in the messages; `--api chat` sends `stop`,
+  `chat_template_kwargs` and, for `--assistant-prefill`, a final assistant message with
+  `continue_final_message: true, add_generation_prompt: false` (vLLM/SGLang); the stored
+  response starts with the prefill (the reasoning does, when the server returns one apart). `--chat-template` is refused with `--api chat` (the server owns
+  the template: start it with its own `--chat-template`, or use `--api completions`, where the
+  harness renders every control itself). Budget forcing is refused (it needs token-level control).
 - The API key comes from `api_key` or OPENAI_API_KEY and is never returned by describe().
 """
 from __future__ import annotations
@@ -51,7 +60,21 @@ INFO = BackendInfo(
                f"{DEFAULT_MAX_RETRIES})", int),
         Setting("n_per_request", True, "one request per sample instead of n samples per request",
                 role=Role.PLACE, kind=bool, flag_name="--no-n-per-request")),
-    default_shard_size=64)
+    default_shard_size=64,
+    prompt_tokenizer=lambda model, options: ((options.get("tokenizer") or model)
+                                             if options.get("api") == "completions" else None),
+    refuses=lambda controls, options: refusal(controls, options))
+
+
+def refusal(controls, options: dict[str, Any]) -> str | None:
+    """What an OpenAI-compatible server cannot be asked to do, as the error to show."""
+    if controls.budget_forcing:
+        return ("--think-budget/--min-think: budget forcing edits the response between generation steps; "
+                "use --backend hf or vllm")
+    if controls.chat_template and options.get("api", "chat") == "chat":
+        return ("--chat-template: with --api chat the server applies its own template; start the server with "
+                "that template, or use --api completions (the harness renders it)")
+    return None
 
 
 def import_openai():
@@ -175,16 +198,27 @@ class OpenAIBackend:
             params["n"] = len(group)
         if self.seed_accepted:
             params["seed"] = group[0].seed
+        extra: dict[str, Any] = {}
         if sampling.top_k > 0:  # not an OpenAI parameter; vLLM and SGLang read it from the body
-            params["extra_body"] = {"top_k": sampling.top_k}
+            extra["top_k"] = sampling.top_k
+        controls = group[0].controls
+        if controls.stop:
+            params["stop"] = list(controls.stop)
+        if self.api == "chat":
+            from harness.backends.prompts import chat_body
+
+            extra.update(chat_body(group[0].messages, controls)[1])
+        if extra:
+            params["extra_body"] = extra
         return params
 
     def _post(self, request: Request, params: dict[str, Any]):
         if self.api == "chat":
-            return self.client.chat.completions.create(messages=list(request.messages), **params)
-        from harness.backends.prompts import render_prompt
+            from harness.backends.prompts import chat_body
 
-        return self.client.completions.create(prompt=render_prompt(self.tokenizer, request.messages), **params)
+            messages, _ = chat_body(request.messages, request.controls)
+            return self.client.chat.completions.create(messages=messages, **params)
+        return self.client.completions.create(prompt=request.rendered(self.tokenizer), **params)
 
     def _generations(self, group: list[Request], response: Any, seed: int | None) -> list[Generation]:
         choices = sorted(response.choices, key=lambda choice: choice.index)[:len(group)]
@@ -193,10 +227,24 @@ class OpenAIBackend:
             "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
             "choices_in_request": len(response.choices)}
         # completion_tokens is per request: it is one sample's count only when there is one choice
-        num_tokens = usage.completion_tokens if usage is not None and len(response.choices) == 1 else None
-        return [Generation(request.suite, request.problem_id, request.sample, response_text(choice),
-                           choice.finish_reason, num_tokens, seed, usage=record_usage)
-                for request, choice in zip(group, choices)]
+        one = usage is not None and len(response.choices) == 1
+        num_tokens = usage.completion_tokens if one else None
+        details = getattr(usage, "completion_tokens_details", None) if one else None
+        reasoning_tokens = getattr(details, "reasoning_tokens", None) if details is not None else None
+        prefill = group[0].controls.prefill
+        generations = []
+        for request, choice in zip(group, choices):
+            reasoning, answer = reasoning_text(choice), answer_text(choice)
+            # the prefill starts the model's output: a reasoning parser files it under the reasoning
+            if reasoning is not None:
+                reasoning = prefill + reasoning
+            else:
+                answer = prefill + answer
+            generations.append(Generation(
+                request.suite, request.problem_id, request.sample, answer,
+                choice.finish_reason, num_tokens, seed, usage=record_usage, reasoning=reasoning,
+                num_reasoning_tokens=reasoning_tokens if reasoning is not None else None))
+        return generations
 
     def close(self) -> None:
         self.client.close()
@@ -212,13 +260,26 @@ def error_text(exc: Exception) -> str:
     return " ".join(f"HTTP {status}: {detail or exc}".split())[:300]
 
 
-def response_text(choice: Any) -> str:
+def answer_text(choice: Any) -> str:
+    """The answer (`content` of a chat message, `text` of a completion)."""
     message = getattr(choice, "message", None)
     if message is None:
         return choice.text or ""
-    reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
-    content = message.content or ""
-    return f"<think>{reasoning}</think>{content}" if reasoning else content
+    return message.content or ""
+
+
+def reasoning_text(choice: Any) -> str | None:
+    """The thinking a reasoning parser returned apart (vLLM/SGLang/DeepSeek names), or None."""
+    message = getattr(choice, "message", None)
+    if message is None:
+        return None
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(message, name, None)
+        if value is None:  # the client keeps unknown fields in model_extra
+            value = (getattr(message, "model_extra", None) or {}).get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def load_tokenizer(spec: str):

@@ -8,6 +8,10 @@
   seed=<seed of the first pending sample>)`; every generation records that request seed. Problems
   go to the engine in batches of `batch_size` samples and each batch is written as soon as it
   returns, so a crash loses at most one batch and the re-run resumes after it.
+- Prompt controls: the prompt is rendered in the main process (`Request.prompt`: template,
+  kwargs and prefill); `--stop` is `SamplingParams(stop=...)` (vLLM leaves the stop string out of
+  the text); the stored response starts with the prefill. Budget forcing
+  (`harness.backends.budget`) runs its steps one sample at a time, each its own request.
 - Engine: `engine="v0"|"v1"` sets VLLM_USE_V1 before vLLM is imported (the VibeThinker authors
   used vllm 0.10.1 with V0 and report ~2 LiveCodeBench points lower with V1); describe() records
   the engine actually in use, the vLLM version, the GPUs and the engine settings.
@@ -18,6 +22,7 @@ import os
 from typing import Any, Callable, Iterator, Sequence
 
 from harness.backends.base import BackendInfo, Generation, Request, Sampling, group_by_problem, option, positive
+from harness.backends.budget import EOS, LENGTH, Step, budget_force
 from harness.backends.prompts import chat_template_sha256, render_prompt
 from harness.errors import HarnessError
 from harness.models import loadable_path, resolve_model
@@ -57,12 +62,17 @@ def engine_in_use(vllm_module: Any) -> str:
 
 def sampling_kwargs(group: Sequence[Request], sampling: Sampling) -> dict[str, Any]:
     """SamplingParams arguments for one problem's pending samples."""
-    return {"n": len(group), "temperature": sampling.temperature, "top_p": sampling.top_p,
-            "top_k": sampling.top_k, "max_tokens": sampling.max_tokens, "seed": group[0].seed}
+    kwargs = {"n": len(group), "temperature": sampling.temperature, "top_p": sampling.top_p,
+              "top_k": sampling.top_k, "max_tokens": sampling.max_tokens, "seed": group[0].seed}
+    if group[0].controls.stop:
+        kwargs["stop"] = list(group[0].controls.stop)
+    return kwargs
 
 
-def prompt_token_ids(tokenizer: Any, messages: Sequence[dict[str, str]]) -> list[int]:
-    return tokenizer(render_prompt(tokenizer, messages), add_special_tokens=False)["input_ids"]
+def prompt_token_ids(tokenizer: Any, messages: Sequence[dict[str, str]] | Request) -> list[int]:
+    """Token ids of the rendered prompt (a Request: as rendered in the main process, controls included)."""
+    text = messages.rendered(tokenizer) if isinstance(messages, Request) else render_prompt(tokenizer, messages)
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
 def batches(groups: list[list[Request]], batch_size: int) -> Iterator[list[list[Request]]]:
@@ -83,9 +93,26 @@ def to_generations(group: Sequence[Request], output: Any) -> list[Generation]:
     if len(completions) != len(group):
         raise HarnessError(f"vllm returned {len(completions)} samples for {group[0].problem_id}, "
                            f"asked {len(group)}")
-    return [Generation(request.suite, request.problem_id, request.sample, completion.text,
+    prefill = group[0].controls.prefill
+    return [Generation(request.suite, request.problem_id, request.sample, prefill + completion.text,
                        completion.finish_reason, len(completion.token_ids), group[0].seed)
             for request, completion in zip(group, completions)]
+
+
+def to_step(completion: Any) -> Step:
+    """A CompletionOutput as a budget-forcing step: vLLM names the matched stop string in stop_reason
+    (None at EOS, a token id for stop_token_ids)."""
+    if completion.finish_reason == "length":
+        ended = LENGTH
+    else:
+        ended = completion.stop_reason if isinstance(completion.stop_reason, str) else EOS
+    return Step(completion.text, len(completion.token_ids), ended)
+
+
+def step_kwargs(request: Request, sampling: Sampling, max_new_tokens: int, stops: list[str]) -> dict[str, Any]:
+    """SamplingParams arguments of one budget-forcing step of one sample."""
+    return {"n": 1, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": sampling.top_k,
+            "max_tokens": max_new_tokens, "seed": request.seed, "stop": stops}
 
 
 class VLLMBackend:
@@ -129,12 +156,29 @@ class VLLMBackend:
             return None
 
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[Generation]:
+        if requests and requests[0].controls.budget_forcing:
+            yield from (self._budget_forced(request, sampling) for request in requests)
+            return
         for batch in batches(group_by_problem(requests), self.batch_size):
-            prompts = [{"prompt_token_ids": prompt_token_ids(self.tokenizer, group[0].messages)} for group in batch]
+            prompts = [{"prompt_token_ids": prompt_token_ids(self.tokenizer, group[0])} for group in batch]
             params = [self.vllm.SamplingParams(**sampling_kwargs(group, sampling)) for group in batch]
             outputs = self.llm.generate(prompts, params, use_tqdm=False)
             for group, output in zip(batch, outputs):
                 yield from to_generations(group, output)
+
+    def _step(self, request: Request, so_far: str, max_new_tokens: int, stops: list[str], sampling: Sampling) -> Step:
+        ids = self.tokenizer(request.rendered(self.tokenizer) + so_far, add_special_tokens=False)["input_ids"]
+        params = self.vllm.SamplingParams(**step_kwargs(request, sampling, max_new_tokens, stops))
+        output = self.llm.generate([{"prompt_token_ids": ids}], [params], use_tqdm=False)[0]
+        return to_step(output.outputs[0])
+
+    def _budget_forced(self, request: Request, sampling: Sampling) -> Generation:
+        forced = budget_force(lambda so_far, room, stops: self._step(request, so_far, room, stops, sampling),
+                              request.controls, sampling.max_tokens,
+                              lambda text: len(self.tokenizer(text, add_special_tokens=False)["input_ids"]))
+        return Generation(request.suite, request.problem_id, request.sample, request.controls.prefill + forced.text,
+                          forced.finish_reason, forced.think_tokens + forced.answer_tokens, request.seed,
+                          num_think_tokens=forced.think_tokens, num_answer_tokens=forced.answer_tokens)
 
     def close(self) -> None:
         self.llm = None

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.prompting import PROMPT_SETTINGS, PromptControls, controls_from_given
 from harness.sampling import SAMPLING_SETTINGS, Sampling
 from harness.settings import Setting, add_flags, given_values, union
 from suites import Suite, get_suite, suite_names
@@ -27,6 +28,15 @@ def add_suite_options(parser: argparse.ArgumentParser, ks: bool = True) -> None:
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     add_flags(parser.add_argument_group("sampling (default: each suite's published protocol)"), list(SAMPLING_SETTINGS))
     parser.add_argument("--limit", type=int, help="only the first L problems of each suite")
+
+
+def add_prompt_options(parser: argparse.ArgumentParser) -> None:
+    add_flags(parser.add_argument_group("prompt controls (recorded; any of them is a different protocol)"),
+              list(PROMPT_SETTINGS))
+
+
+def prompt_controls(args: argparse.Namespace) -> PromptControls:
+    return controls_from_given(given_values(args, list(PROMPT_SETTINGS)))
 
 
 def suite_options(args: argparse.Namespace, suites: list[Suite]) -> dict[str, Any]:

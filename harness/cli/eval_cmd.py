@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.backends import BACKEND_MODULES, all_backend_info, backend_info, make_backend
-from harness.cli.common import (add_executor_options, add_sampling_options, add_suite_options, executor_from_args,
-                                parse_ks, sampling_for, suite_options)
+from harness.backends import BACKEND_MODULES, all_backend_info, backend_info, make_backend, prompt_renderer
+from harness.cli.common import (add_executor_options, add_prompt_options, add_sampling_options, add_suite_options,
+                                executor_from_args, parse_ks, prompt_controls, sampling_for, suite_options)
 from harness.display import print_results
 from harness.errors import HarnessError
 from harness.pipeline import EvalSpec, evaluate, plan_suite
@@ -22,6 +22,7 @@ def register(commands) -> None:
     parser.add_argument("--out", required=True, type=Path)
     add_backend_flags(parser)
     add_sampling_options(parser)
+    add_prompt_options(parser)
     add_suite_options(parser)
     add_executor_options(parser)
     parser.set_defaults(func=run)
@@ -61,9 +62,15 @@ def run(args) -> int:
     options = suite_options(args, suites)
     if args.data is not None and len(suites) > 1:
         raise HarnessError("--data: give one suite when supplying its data")
-    plans = [plan_suite(suite, options, sampling_for(suite, args), args.limit, args.data) for suite in suites]
+    controls = prompt_controls(args)
+    plans = [plan_suite(suite, options, sampling_for(suite, args), args.limit, args.data, controls)
+             for suite in suites]
+    chosen = backend_options(args)
+    renderer = prompt_renderer(args.backend, args.model, chosen, controls)
+    for plan in plans:
+        plan.render(renderer)
     spec = EvalSpec(plans=plans, model=args.model, backend=args.backend, out=args.out,
-                    ks=parse_ks(args.k), backend_options=backend_options(args))
+                    ks=parse_ks(args.k), backend_options=chosen)
     with executor_from_args(args) as executor:
         metrics = evaluate(spec, make_backend, executor=executor)
     print_results(metrics, str(args.out))

@@ -11,7 +11,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli.common import add_suite_options, suite_options
+from harness.cli.common import add_prompt_options, add_suite_options, prompt_controls, suite_options
 from harness.errors import HarnessError
 from suites import get_suite, suite_names
 from suites.papers import suite_reference
@@ -24,6 +24,12 @@ def register(commands) -> None:
     parser.add_argument("--format", choices=["jsonl", "table"],
                         help="output format (default: table for the list, jsonl for show)")
     add_suite_options(parser, ks=False)  # show: the prompts exactly as eval/grade with these flags build them
+    parser.add_argument("--model", help="show: also the prompt exactly as rendered for this model (and --backend)")
+    parser.add_argument("--backend", default="hf", help="show --model: the backend that would send it (default hf)")
+    from harness.cli.eval_cmd import add_backend_flags
+
+    add_backend_flags(parser)
+    add_prompt_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -79,7 +85,14 @@ def show(args, format: str) -> int:
     if not name:
         raise HarnessError("suites show: name a suite")
     suite = get_suite(name)
+    controls = prompt_controls(args)
     problems = suite.load_problems(suite_options(args, [suite]), args.data)
+    renderer = None
+    if args.model:
+        from harness.backends import prompt_renderer
+        from harness.cli.eval_cmd import backend_options
+
+        renderer = prompt_renderer(args.backend, args.model, backend_options(args), controls)
     if format == "table":
         table = Table(title=f"{name}: {len(problems)} problems")
         for column in ("problem_id", "prompt (start)", "answer"):
@@ -91,7 +104,13 @@ def show(args, format: str) -> int:
         Console().print(table)
         return 0
     for problem in problems:
-        record = {"problem_id": problem.problem_id, "messages": problem.messages,
-                  "answer": problem.answer, "metadata": problem.metadata}
+        messages = list(controls.messages(problem.messages))
+        record = {"problem_id": problem.problem_id, "messages": messages}
+        if controls.assistant_prefill:
+            record["assistant_prefill"] = controls.assistant_prefill
+        if renderer is not None:
+            record["prompt" if renderer.renders_text else "request"] = renderer.render(messages)
+            record["prompt_sha256"] = renderer.sha256(messages)
+        record |= {"answer": problem.answer, "metadata": problem.metadata}
         sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     return 0

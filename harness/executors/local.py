@@ -11,7 +11,7 @@ from typing import Any, Callable
 from harness.backends.base import Request
 from harness.executors import BackendRecipe
 from harness.executors.shards import GENERATIONS_STAGE, GRADES_STAGE, ShardStore, item_key
-from harness.grading import grade_record, grade_stream
+from harness.grading import grade_record, grade_stream, graded_text
 from harness.progress import progress
 from harness.rundir import GENERATIONS, GRADES, RunDir, sample_key
 
@@ -57,7 +57,7 @@ class LocalExecutor:
                 if not todo:
                     continue
                 problems = plan.by_id
-                items = [(g, g["response"], problems[g["problem_id"]].answer) for g in todo]
+                items = [(g, graded_text(g), problems[g["problem_id"]].answer) for g in todo]
                 grader = plan.suite.grader(plan.options)
                 with progress(len(items), f"grade {plan.suite.name}") as bar:
                     for generation, verdict in grade_stream(grader, items, plan.suite.verdict_timeout):

@@ -215,7 +215,8 @@ def check_reachable(address: str, timeout: float = 10.0) -> None:
 
 def _slim(generation: dict[str, Any]) -> dict[str, Any]:
     """What a grader needs of a generation (keeps shard payloads small)."""
-    return {key: generation[key] for key in ("suite", "problem_id", "sample", "response")}
+    return {key: generation[key] for key in ("suite", "problem_id", "sample", "response", "reasoning")
+            if key in generation}
 
 
 def create(address: str | None = None, num_workers: int = 2, cpus_per_worker: float = 1.0,

@@ -76,10 +76,10 @@ class GradingWorker:
     def grade(self, suite, options: dict[str, Any], timeout: float | None, generations: list[dict[str, Any]],
               references: dict[str, Any]) -> Iterator[dict[str, Any]]:
         from harness.grading import grade_stream
-        from harness.grading import grade_record
+        from harness.grading import grade_record, graded_text
 
         grader = self._grader(suite, options)
-        items = [(g, g["response"], references[g["problem_id"]]) for g in generations]
+        items = [(g, graded_text(g), references[g["problem_id"]]) for g in generations]
         for generation, verdict in grade_stream(grader, items, timeout, workers=self.processes):
             yield grade_record(generation, verdict, options)
 
