@@ -84,3 +84,21 @@ def test_majority_vote_agrees_with_lighteval_cases(shared_dir):
         winner = majority_answer(case["model_response"]["text"][:k])
         expected = next(iter(case["expected_output"].values()))
         assert float(winner in golds) == pytest.approx(expected, abs=case["tolerance"]), case["name"]
+
+
+def test_every_metrics_json_carries_the_analytics_fields(tmp_path):
+    from reports.synthetic import problem_ids, write_run
+
+    ids = problem_ids("aime24", 2)
+    (metrics,) = write_run(tmp_path / "run", {"aime24": {ids[0]: [True, False, True, True],
+                                                         ids[1]: [False] * 4}}, max_tokens=600)
+    # write_run gives every sample num_tokens = 1
+    assert metrics["tokens"] == {"p50": 1.0, "p90": 1.0, "p99": 1.0, "max": 1.0,
+                                 "mean_correct": 1.0, "mean_incorrect": 1.0}
+    assert metrics["budget_curve"] == {"256": 0.375, "512": 0.375, "600": 0.375}
+    assert metrics["pass@k_curve"] == {"1": 0.375, "2": pytest.approx(0.5), "4": 0.5}
+    assert metrics["seed_blocks"] == {"blocks": 4, "block_size": 1, "mean": 0.375,
+                                      "std": pytest.approx(0.25)}  # blocks 0.5, 0, 0.5, 0.5
+    assert metrics["ci95_method"] == "problems"
+    assert metrics["ci95_by_method"]["problems"] == metrics["ci95"]
+    assert set(metrics["ci95_by_method"]) == {"problems", "two-level", "samples"}
