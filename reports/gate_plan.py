@@ -135,7 +135,7 @@ class GateSimulator:
         return self._baselines[n]
 
     def candidate(self, drop: float, n: int) -> np.ndarray:
-        keep = np.clip(1 - drop / 100 / self.mean_rates, 0.0, 1.0)
+        keep = np.clip(1 - drop / 100 / np.maximum(self.mean_rates, 1e-12), 0.0, 1.0)
         return binomial_quantile(self.cand_uniform, n, self.rates * keep)
 
     def flagged(self, drop: float, n: int) -> np.ndarray:

@@ -23,6 +23,9 @@ def register(commands) -> None:
     paper.add_argument("--out", required=True, type=Path)
     paper.add_argument("--paper", default="vibethinker-1.5b", help="paper table under suites/data/papers")
     paper.add_argument("--paper-model", help="the paper's row to compare with (default: the paper's own model)")
+    paper.add_argument("--interval", default="problems", choices=["problems", "two-level", "samples"],
+                       help="bootstrap of the verdict's interval: problems (a population of problems, default), "
+                            "two-level (problems, then samples within them), samples (this fixed benchmark)")
     paper.set_defaults(func=run_paper)
 
 
@@ -31,8 +34,9 @@ def run_leaderboard(args) -> int:
     from reports.runs import load_runs
 
     models = [m.strip() for m in args.paper_models.split(",")] if args.paper_models else None
-    board = build_leaderboard(load_runs(args.runs), papers=args.paper, paper_models=models)
-    written = write_leaderboard(board, args.out, args.title)
+    runs = load_runs(args.runs)
+    board = build_leaderboard(runs, papers=args.paper, paper_models=models)
+    written = write_leaderboard(board, args.out, args.title, runs)
     print(board.markdown())
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
     return 0
@@ -42,7 +46,7 @@ def run_paper(args) -> int:
     from reports.paper import build_paper_report, write_paper_report
     from reports.runs import load_runs
 
-    report = build_paper_report(load_runs(args.runs), args.paper, args.paper_model)
+    report = build_paper_report(load_runs(args.runs), args.paper, args.paper_model, args.interval)
     written = write_paper_report(report, args.out)
     print(report.markdown())
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
