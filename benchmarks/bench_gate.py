@@ -18,6 +18,7 @@ per-problem counts replaced, so each gate call is the real one on real comparabi
 
     PYTHONPATH=$PWD OMP_NUM_THREADS=1 python benchmarks/bench_gate.py [--null 200] [--power 100]
         [--shapes aime,math500,gpqa] [--n 1,4,8,16,64] [--json out.json] [--plot docs/img/gate-power.png]
+        [--replot out.json]   # redraw the plot from an earlier --json without gating again
 """
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def bench_shape(name: str, ns: list[int], null_pairs: int, power_pairs: int, roo
         planned = plan([template], TARGET_POWER, ALPHA, MAX_DROP)["suites"][suite]
         plan_seconds = time.perf_counter() - started
         simulator = GateSimulator(*zip(*[template.counts[p] for p in sorted(template.counts)]), ALPHA, MAX_DROP)
-        row = {"shape": name, "suite": suite, "problems": len(ids), "n": n, "true_pass@1": float(truth.mean()),
+        row = {"shape": name, "suite": suite, "problems": len(ids), "n": n, "seed": seed,
+               "true_pass@1": float(truth.mean()),
                "baseline_pass@1": planned["baseline"], "detectable_drop": planned["detectable_drop"],
                "plan_seconds": plan_seconds, "null_pairs": null_pairs, "power_pairs": power_pairs}
         started = time.perf_counter()
@@ -102,8 +104,6 @@ def bench_shape(name: str, ns: list[int], null_pairs: int, power_pairs: int, roo
                 drop = round(min(factor * detectable, largest), 1)
                 measured = flagged_fraction(template, ids, truth, dropped(truth, drop), n, power_pairs, rng)
                 row["power"].append({"drop": drop, "measured": measured, "planned": simulator.power(drop, n)})
-        row["curve"] = [{"drop": float(d), "planned": simulator.power(float(d), n)}
-                        for d in np.linspace(0, 100 * truth.mean() * 0.95, 24)]
         row["gate_seconds"] = time.perf_counter() - started
         rows.append(row)
         print(summary_line(row), file=sys.stderr, flush=True)
@@ -152,6 +152,18 @@ def agreement(rows: list[dict]) -> list[str]:
     return bad
 
 
+def planned_curve(row: dict, drops: np.ndarray) -> list[float]:
+    """The plan's power at `drops`, from the same baseline run bench_shape drew (same seeds)."""
+    suite, mean, concentration = SHAPES[row["shape"]]
+    truth = true_rates(mean, concentration, row["problems"], row["seed"])
+    n = row["n"]
+    ids = problem_ids(suite)
+    by_id = dict(zip(ids, np.random.default_rng([row["seed"], n]).binomial(n, truth)))
+    counts = np.array([by_id[pid] for pid in sorted(ids)])  # the order GateSimulator saw in bench_shape
+    simulator = GateSimulator(np.full(len(counts), n), counts, ALPHA, MAX_DROP)
+    return [simulator.power(float(drop), n) for drop in drops]
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -161,10 +173,11 @@ def plot(rows: list[dict], path: Path) -> None:
     shapes = list(dict.fromkeys(row["shape"] for row in rows))
     fig, axes = plt.subplots(1, len(shapes), figsize=(4.2 * len(shapes), 3.6), dpi=100, squeeze=False)
     for ax, shape in zip(axes[0], shapes):
-        for index, row in enumerate(r for r in rows if r["shape"] == shape):
+        part = [r for r in rows if r["shape"] == shape]
+        drops = np.linspace(0, 1.15 * max(p["drop"] for r in part for p in r["power"]), 40)
+        for index, row in enumerate(part):
             colour = f"C{index}"
-            ax.plot([c["drop"] for c in row["curve"]], [c["planned"] for c in row["curve"]], color=colour,
-                    label=f"n={row['n']}")
+            ax.plot(drops, planned_curve(row, drops), color=colour, label=f"n={row['n']}")
             ax.errorbar([p["drop"] for p in row["power"]], [p["measured"] for p in row["power"]],
                         yerr=[1.96 * se(p["measured"], row["power_pairs"]) for p in row["power"]],
                         fmt="o", color=colour, capsize=3, markersize=4)
@@ -194,7 +207,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
+    parser.add_argument("--replot", type=Path, help="only redraw --plot from an earlier --json (no gate runs)")
     args = parser.parse_args()
+    if args.replot:
+        plot(json.loads(args.replot.read_text(encoding="utf-8")), args.plot)
+        return 0
     ns = [int(n) for n in args.n.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as root:
