@@ -219,7 +219,8 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
         metrics.append(suite_metrics(plan.suite, model_name,
                                      [g for g in grades if g["suite"] == name],
                                      [g for g in generations if g["suite"] == name],
-                                     ks, plan.by_id, extra))
+                                     ks, plan.by_id, extra,
+                                     budget=None if manifest.get("kind") == "grade" else plan.sampling.max_tokens))
     write_json_atomic(run.metrics_path, metrics if len(metrics) > 1 else metrics[0])
     manifest["finished_at"] = now()
     manifest["sessions"][-1]["finished_at"] = manifest["finished_at"]

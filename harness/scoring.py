@@ -7,7 +7,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.metrics import bootstrap_ci, check_ks, majority_answer, mean_pass_at_k, pass_at_1
+from harness.metrics import (INTERVAL_METHODS, bootstrap_ci, bootstrap_ci_counts, budget_curve, check_ks,
+                             majority_answer, mean_pass_at_k, pass_at_1, pass_at_k_curve, seed_blocks,
+                             token_summary)
 from harness.sampling import Sampling
 from suites.base import Problem, Suite
 
@@ -45,7 +47,10 @@ def breakdown(groups: dict[str, list[dict[str, Any]]], problems: dict[str, Probl
 
 def suite_metrics(suite: Suite, model: str, grades: Sequence[dict[str, Any]],
                   generations: Sequence[dict[str, Any]], ks: Sequence[int],
-                  problems: dict[str, Problem], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                  problems: dict[str, Problem], extra: dict[str, Any] | None = None,
+                  budget: int | None = None) -> dict[str, Any]:
+    """metrics.json object of one suite; `budget` is the run's max_tokens (None when unknown:
+    imported generations), the top of `budget_curve`."""
     groups = group_by_problem(grades)
     if not groups:
         raise HarnessError(f"suite {suite.name}: no graded samples")
@@ -69,12 +74,39 @@ def suite_metrics(suite: Suite, model: str, grades: Sequence[dict[str, Any]],
         "num_samples": sum(m for m, _ in counts),
         "reasons": dict(sorted(_reason_counts(grades).items())),
     }
+    metrics.update(analytics(groups, generations, counts, n, budget))
     if len(sizes) > 1:
         metrics["n_range"] = [sizes[0], sizes[-1]]
     if suite.breakdown_fields:
         metrics["breakdown"] = breakdown(groups, problems, suite.breakdown_fields)
     metrics.update(extra or {})
     return metrics
+
+
+def analytics(groups: dict[str, list[dict[str, Any]]], generations: Sequence[dict[str, Any]],
+              counts: Sequence[tuple[int, int]], n: int, budget: int | None) -> dict[str, Any]:
+    """interfaces.md "Length analytics": tokens, budget_curve, pass@k_curve, seed_blocks; and the
+    interval of pass@1 under each bootstrap (`ci95` is the `ci95_method` one)."""
+    lengths = {(g["problem_id"], g["sample"]): g.get("num_tokens") for g in generations}
+    index, tokens, correct = [], [], []
+    for i, samples in enumerate(groups.values()):
+        for grade in samples:
+            index.append(i)
+            tokens.append(lengths.get((grade["problem_id"], grade["sample"])))
+            correct.append(bool(grade["correct"]))
+    known = [t is not None for t in tokens]
+    out: dict[str, Any] = {
+        "tokens": token_summary([t for t in tokens if t is not None], [c for c, k in zip(correct, known) if k]),
+        "pass@k_curve": pass_at_k_curve(counts, n),
+        "ci95_method": "problems",
+        "ci95_by_method": {method: list(bootstrap_ci_counts(counts, method)) for method in INTERVAL_METHODS},
+    }
+    if tokens and all(known):
+        out["budget_curve"] = budget_curve(index, tokens, correct, budget)
+    blocks = seed_blocks(np.array([[bool(g["correct"]) for g in samples[:n]] for samples in groups.values()]))
+    if blocks is not None:
+        out["seed_blocks"] = blocks
+    return out
 
 
 def _reason_counts(grades: Iterable[dict[str, Any]]) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""PNG charts (matplotlib, headless Agg backend): per-suite leaderboard bars and paper comparisons."""
+"""PNG charts (matplotlib, headless Agg backend): per-suite leaderboard bars, paper comparisons,
+and pass@k against k per suite (one line per run)."""
 from __future__ import annotations
 
 import re
@@ -133,3 +134,36 @@ def truncation_chart(rates: dict[str, float | None], path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+def pass_at_k_curve_of(run) -> dict[str, float]:
+    """metrics.json's `pass@k_curve`, or computed from the counts for runs scored before it existed."""
+    from harness.metrics import mean_pass_at_k, curve_ks
+
+    curve = run.metrics.get("pass@k_curve")
+    if curve:
+        return curve
+    return {str(k): mean_pass_at_k(list(run.counts.values()), k) for k in curve_ks(run.n)}
+
+
+def pass_at_k_charts(runs, out: Path) -> list[Path]:
+    """One PNG per suite: unbiased pass@k against k (log2 axis), a line per run (SuiteRun)."""
+    paths = []
+    for suite in dict.fromkeys(run.suite for run in runs):
+        fig, ax = plt.subplots(figsize=(6, 3.6), dpi=DPI)
+        for run in (r for r in runs if r.suite == suite):
+            curve = pass_at_k_curve_of(run)
+            ks = sorted(int(k) for k in curve)
+            ax.plot(ks, [100 * curve[str(k)] for k in ks], marker="o", markersize=3,
+                    label=f"{run.model} ({run.path.name}, n={run.n})")
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(0, 100)
+        ax.set_xlabel("k (samples per problem)")
+        ax.set_ylabel("pass@k (%)")
+        ax.set_title(f"{suite}: pass@k (unbiased estimator)", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out / f"passk-{slug(suite)}.png"
+        fig.savefig(path)
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -6,7 +6,8 @@ the gated suites, is below `alpha`. The difference is the mean over problems of 
 pass-rate difference, with a paired bootstrap interval (problems resampled as pairs). Runs that
 measure different things (harness.identity.comparable_identity: suite version or data, problem
 set, grader, every option and sampling setting declared to change results) cannot be gated:
-`IncomparableRuns`, exit code 2.
+`IncomparableRuns`, exit code 2. A passing gate also carries `blind_spots` (reports.gate_plan):
+suites whose detectable drop exceeds `max_drop`, so a green gate is not read as "no regression".
 """
 from __future__ import annotations
 
@@ -121,4 +122,5 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {v['suite']} | {v['problems']} | {v['n']} | {100 * v['baseline']:.1f} | "
                      f"{100 * v['candidate']:.1f} | {100 * v['difference']:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] | "
                      f"{v['test']} | {v['p_holm']:.3g} | {'**regression**' if v['regression'] else 'ok'} |")
-    return "\n".join(lines + [""])
+    blind = result.get("blind_spots") or []
+    return "\n".join(lines + ([""] + [f"Note: {line}." for line in blind] if blind else []) + [""])

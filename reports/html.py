@@ -92,10 +92,12 @@ def paper_page(report: "PaperReport", chart: Path, extra_images: Sequence[tuple[
         rows.append(HtmlRow([
             HtmlCell(line.suite), HtmlCell(line.model, title=line.run), number(line.published),
             HtmlCell(line.measured_cell, round(100 * line.measured, 4), "num"),
+            HtmlCell(line.seeds, None, "num"),
             number(line.difference, signed=True), HtmlCell(line.verdict, cls=line.verdict.split()[0]),
             HtmlCell(f"{line.n} x {line.problems}", line.problems, "num", line.run),
             HtmlCell("; ".join(line.differences) or "none")]))
-    table = HtmlTable("paper", ["suite", "measured model", "published", "measured [95% CI]", "difference", "verdict",
+    table = HtmlTable("paper", ["suite", "measured model", "published", "measured [95% CI]",
+                                "mean \u00b1 std over seed blocks", "difference", "verdict",
                                 "n x problems", "protocol differences"], rows)
     return render(Page(f"{report.paper}: reproduction of {report.paper_model}", [table], report.intro(), [],
                        [(f"measured vs published ({report.paper_model})", chart), *extra_images]))

@@ -52,6 +52,7 @@ class Cell:
     publisher: float | None = None  # the publisher's pass@1 of the same imported samples
     disagreements: int | None = None
     samples: int | None = None
+    seed_blocks: dict[str, Any] | None = None  # metrics.json `seed_blocks`: mean ± std over seed blocks
 
     def text(self) -> str:
         """Cell text shared by Markdown and HTML."""
@@ -110,8 +111,15 @@ class Leaderboard:
                     "protocol": cell.protocol, "incomparable": cell.incomparable,
                     "notes": " | ".join(self.footnotes[k - 1] for k in cell.notes),
                     "publisher_pass@1": cell.publisher, "disagreements": cell.disagreements,
-                    "origin": cell.origin})
+                    **seed_columns(cell.seed_blocks), "origin": cell.origin})
         return pd.DataFrame.from_records(records)
+
+
+def seed_columns(blocks: dict[str, Any] | None) -> dict[str, Any]:
+    """CSV columns for the seed spread: papers' "mean ± std over seeds" (None when n < 4)."""
+    blocks = blocks or {}
+    return {"seed_blocks": blocks.get("blocks"), "seed_block_size": blocks.get("block_size"),
+            "seed_mean": blocks.get("mean"), "seed_std": blocks.get("std")}
 
 
 def build_leaderboard(runs: Sequence[SuiteRun], papers: Sequence[str] = (),
@@ -139,7 +147,8 @@ def measured_rows(runs: Sequence[SuiteRun], notes: Footnotes) -> list[Row]:
         cell = Cell(row=label, suite=run.suite, source="measured", pass_at_1=run.pass_at_1,
                     protocol=run.protocol(), origin=str(run.path), ci95=run.ci95, n=run.n,
                     problems=int(run.metrics["num_problems"]), publisher=run.published_pass_at_1,
-                    disagreements=run.disagreements, samples=sum(n for n, _ in run.counts.values()))
+                    disagreements=run.disagreements, samples=sum(n for n, _ in run.counts.values()),
+                    seed_blocks=run.metrics.get("seed_blocks"))
         differences = describe_differences(run.comparability(), references[run.suite])
         if differences:
             cell.incomparable = True

@@ -126,3 +126,13 @@ def test_unknown_paper_is_an_error(runs, tmp_path, capsys):
     assert main(["report", "leaderboard", str(runs / "a"), "--paper", "nope", "--out", str(tmp_path)]) == 2
     assert "--paper nope: unknown" in capsys.readouterr().err
 
+
+
+def test_csv_has_the_seed_spread_and_markdown_links_pass_at_k_charts(runs, tmp_path):
+    markdown, csv = leaderboard(runs, tmp_path)
+    row = csv.set_index(["model", "suite"]).loc[("model-a", "aime24")]
+    # n = 4: blocks of one sample; sample 0 always right, 1 and 2 on half the problems, 3 never
+    assert (row["seed_blocks"], row["seed_block_size"]) == (4, 1)
+    assert row["seed_mean"] == pytest.approx(0.5) and row["seed_std"] == pytest.approx((0.5 / 3) ** 0.5)
+    assert pd.isna(csv.set_index(["model", "suite"]).loc[("model-a", "math500"), "seed_std"])  # n = 1
+    assert "![pass@k, aime24](passk-aime24.png)" in markdown and (tmp_path / "passk-aime24.png").stat().st_size > 0

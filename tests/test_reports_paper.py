@@ -32,23 +32,24 @@ def report(tmp_path_factory):
 
 def lines(markdown):
     return {(row[1].strip(), row[2].strip()): [c.strip() for c in row[1:-1]]
-            for row in (line.split("|") for line in markdown.splitlines()) if len(row) > 8 and row[1].strip() in
+            for row in (line.split("|") for line in markdown.splitlines()) if len(row) > 9 and row[1].strip() in
             ("aime24", "math500")}
 
 
 def test_verdict_compares_the_published_value_with_the_measured_interval(report):
     _, out = report
     table = lines((out / "paper.md").read_text())
-    assert table[("aime24", "close")][2:6] == ["80.3", table[("aime24", "close")][3], "-0.3", "reproduced"]
+    assert table[("aime24", "close")][2:7] == ["80.3", table[("aime24", "close")][3], table[("aime24", "close")][4],
+                                               "-0.3", "reproduced"]
     assert table[("aime24", "close")][3].startswith("80.0 [")
-    assert table[("math500", "close")][2] == "95.0" and table[("math500", "close")][5] == "above"
-    assert table[("math500", "close")][4] == "+4.0"
-    assert table[("aime24", "low")][5] == "below" and table[("aime24", "low")][4] == "-50.3"
+    assert table[("math500", "close")][2] == "95.0" and table[("math500", "close")][6] == "above"
+    assert table[("math500", "close")][5] == "+4.0"
+    assert table[("aime24", "low")][6] == "below" and table[("aime24", "low")][5] == "-50.3"
 
 
 def test_protocol_differences_that_could_explain_a_gap_are_listed(report):
     _, out = report
-    low = lines((out / "paper.md").read_text())[("aime24", "low")][7]
+    low = lines((out / "paper.md").read_text())[("aime24", "low")][8]
     assert "n=10 samples per problem (published: 64)" in low
     assert "max_tokens=4096 (published: 40960)" in low
     assert "engine synthetic (published: vLLM)" in low
@@ -57,7 +58,9 @@ def test_protocol_differences_that_could_explain_a_gap_are_listed(report):
 
 def test_outputs_are_markdown_html_and_png(report):
     _, out = report
-    assert {p.name for p in out.iterdir()} == {"paper.md", "paper.html", "paper.png"}
+    assert {p.name for p in out.iterdir()} == {"paper.md", "paper.html", "paper.png", "passk-aime24.png",
+                                               "passk-math500.png"}
+    assert "![pass@k, aime24](passk-aime24.png)" in (out / "paper.md").read_text()
     assert "reproduction of VibeThinker-1.5B" in (out / "paper.html").read_text()
 
 
@@ -96,3 +99,26 @@ def test_suite_the_paper_does_not_report_is_an_error_when_nothing_is_left(tmp_pa
     code = main(["report", "paper", str(tmp_path / "run"), "--paper-model", "SmolLM 3",
                  "--out", str(tmp_path / "o2")])
     assert code == 2 and "publishes no number for SmolLM 3 on aime24" in capsys.readouterr().err
+
+
+def test_seed_blocks_are_shown_beside_the_interval_and_the_verdict_says_it_does_not_use_them(report):
+    _, out = report
+    markdown = (out / "paper.md").read_text()
+    # n = 10: 2 blocks of 5; block 1 all right, block 2 4/5 or 2/5 -> 1.0 and 0.6: 80.0 ± 28.3
+    assert lines(markdown)[("aime24", "close")][4] == "80.0 \u00b1 28.3 (2 x 5)"
+    assert lines(markdown)[("math500", "close")][4] == "-"  # n = 1
+    assert "The verdict does not use it" in markdown
+    assert "mean \u00b1 std over seed blocks" in (out / "paper.html").read_text()
+
+
+def test_interval_method_is_chosen_and_named(report):
+    root, _ = report
+    runs = load_runs([root / "close"])
+    fixed = paper_module.build_paper_report(runs, "vibethinker-1.5b", interval="samples")
+    aime = next(line for line in fixed.lines if line.suite == "aime24")
+    assert aime.ci95 == tuple(runs[0].metrics["ci95_by_method"]["samples"])
+    assert "this fixed benchmark" in fixed.intro()[0]
+    math = next(line for line in fixed.lines if line.suite == "math500")
+    assert math.ci95 == (0.99, 0.99) and math.verdict == "above"  # n = 1 of 0/1 rates: no within-problem noise
+    assert main(["report", "paper", str(root / "close"), "--interval", "two-level", "--out", str(root / "tl")]) == 0
+    assert "problems, then samples within problems" in (root / "tl" / "paper.md").read_text()

@@ -35,13 +35,14 @@ def test_leaderboard_of_an_eval_run_and_a_graded_run(graded_run, tmp_path):
                        "sampling.max_tokens unknown (column: 128)"):
         assert difference in qwen["notes"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "chart-aime24.png", "chart-math500.png", "leaderboard.csv", "leaderboard.html", "leaderboard.md"]
+        "chart-aime24.png", "chart-math500.png", "leaderboard.csv", "leaderboard.html", "leaderboard.md",
+        "passk-aime24.png", "passk-math500.png"]
 
 
 def test_paper_report_of_the_cpu_eval_lists_why_it_is_far_below(tmp_path):
     assert main(["report", "paper", str(EVAL_RUN), "--out", str(tmp_path)]) == 0
     markdown = (tmp_path / "paper.md").read_text()
-    assert "| aime24 | smollm2-135m | 80.3 | 0.0 [0.0, 0.0] | -80.3 | below |" in markdown
+    assert "| aime24 | smollm2-135m | 80.3 | 0.0 [0.0, 0.0] | - | -80.3 | below |" in markdown  # n=2: no seed blocks
     for difference in ("max_tokens=128 (published: 40960)", "3 of 30 problems (--limit)", "engine hf (published: vLLM)"):
         assert difference in markdown
 

@@ -32,6 +32,9 @@ def register(commands) -> None:
     paper.add_argument("--paper", default="vibethinker-1.5b", help="paper table under suites/data/papers")
     paper.add_argument("--paper-model", help="the paper's row to compare with (default: the paper's own model)")
     paper.add_argument("--overwrite", action="store_true", help="replace the reports in an existing --out")
+    paper.add_argument("--interval", default="problems", choices=["problems", "two-level", "samples"],
+                       help="bootstrap of the verdict's interval: problems (a population of problems, default), "
+                            "two-level (problems, then samples within them), samples (this fixed benchmark)")
     paper.set_defaults(func=run_paper)
 
 
@@ -57,7 +60,7 @@ def run_paper(args) -> int:
 
     check_out(args)
     runs = load_runs(args.runs)
-    report = build_paper_report(runs, args.paper, args.paper_model)
+    report = build_paper_report(runs, args.paper, args.paper_model, args.interval)
     written = write_paper_report(report, args.out, [run for run in runs if run.suite in {line.suite for line in report.lines}])
     print(report.markdown())
     print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
