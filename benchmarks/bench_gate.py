@@ -5,7 +5,7 @@ per-problem rates are drawn once from a Beta distribution typical of the suite. 
 {1, 4, 8, 16, 64}:
 
 1. one baseline run is drawn from the truth and written as a real run directory
-   (reports.synthetic.write_run); `gate plan` (reports.gate_plan.plan) is computed from it;
+   (harness.synthetic.write_run); `gate plan` (reports.gate_plan.plan) is computed from it;
 2. false alarms: pairs of runs of the same model (both drawn from the truth) are gated with the
    real decision functions (reports.gate.gate -> compare: McNemar or the sign-flip test, Holm),
    --max-drop 0, alpha 0.05; the fraction flagged must be at most alpha within Monte Carlo error;
@@ -35,7 +35,7 @@ import numpy as np
 from reports.gate import gate
 from reports.gate_plan import GateSimulator, plan
 from reports.runs import load_run
-from reports.synthetic import problem_ids, write_run
+from harness.synthetic import problem_ids, write_run
 
 ALPHA = 0.05
 TARGET_POWER = 0.8

@@ -11,7 +11,7 @@ from scipy.stats import binom
 from harness.cli import main
 from reports.gate_plan import GateSimulator, binomial_quantile, fit_prior, n_needed, detectable_drop
 from reports.paired import mcnemar_p, sign_flip_p
-from reports.synthetic import problem_ids, write_run
+from harness.synthetic import problem_ids, write_run
 
 AIME24 = problem_ids("aime24")
 

@@ -87,7 +87,7 @@ def test_majority_vote_agrees_with_lighteval_cases(shared_dir):
 
 
 def test_every_metrics_json_carries_the_analytics_fields(tmp_path):
-    from reports.synthetic import problem_ids, write_run
+    from harness.synthetic import problem_ids, write_run
 
     ids = problem_ids("aime24", 2)
     (metrics,) = write_run(tmp_path / "run", {"aime24": {ids[0]: [True, False, True, True],

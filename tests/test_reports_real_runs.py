@@ -36,7 +36,8 @@ def test_leaderboard_of_an_eval_run_and_a_graded_run(graded_run, tmp_path):
         assert difference in qwen["notes"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "chart-aime24.png", "chart-math500.png", "leaderboard.csv", "leaderboard.html", "leaderboard.md",
-        "passk-aime24.png", "passk-math500.png"]
+        "lengths-budget.png", "lengths-histogram.png", "lengths-truncation.png", "passk-aime24.png",
+        "passk-math500.png"]
 
 
 def test_paper_report_of_the_cpu_eval_lists_why_it_is_far_below(tmp_path):
