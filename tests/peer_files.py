@@ -61,11 +61,11 @@ def lm_eval_cpu(out: Path, tasks: str = "ssp_math500,ssp_aime24", limit: int = 3
 
 def inspect_log(out: Path, suite: str = "aime24", limit: int = 6, epochs: int = 2, log_format: str = "eval") -> Path:
     """inspect_ai's eval() with the mockllm provider answering like the scripted server, on a local
-    JSONL dataset of the suite's first problems, scored by inspect's own `match(numeric=True)`."""
+    JSONL dataset of the suite's first problems, scored by inspect's own `includes()` (the target anywhere in the answer)."""
     from inspect_ai import Task, eval as inspect_eval
     from inspect_ai.dataset import json_dataset
     from inspect_ai.model import GenerateConfig, ModelOutput, ModelUsage, get_model
-    from inspect_ai.scorer import match
+    from inspect_ai.scorer import includes
     from inspect_ai.solver import generate
 
     from suites import get_suite
@@ -89,7 +89,7 @@ def inspect_log(out: Path, suite: str = "aime24", limit: int = 6, epochs: int = 
                                   total_tokens=len(prompt.split()) + len(text.split()))
         return output
 
-    task = Task(dataset=json_dataset(str(data)), solver=generate(), scorer=match(numeric=True), epochs=epochs,
+    task = Task(dataset=json_dataset(str(data)), solver=generate(), scorer=includes(), epochs=epochs,
                 name=f"ssp_{suite}")
     [log] = inspect_eval(task, model=get_model("mockllm/model", custom_outputs=respond),
                          log_dir=str(out / "inspect"), log_format=log_format, display="none",
