@@ -344,6 +344,9 @@ def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], m
     with run.lock():
         manifest = open_run(run, "grade", identity, [plan])
         manifest["source_generations"] = str(generations_file.resolve())
+        sidecar = generations_file.with_name(generations_file.name.removesuffix(".jsonl") + ".source.json")
+        if sidecar.is_file():  # `harness import` left the publisher's settings beside the file
+            manifest["source"] = json.loads(sidecar.read_text(encoding="utf-8"))
         if len(set(counts.values())) > 1:
             manifest["samples_per_problem"] = counts
         copy_generations(run, records)

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "harness.cli.audit_cmd",
     "harness.cli.decontam_cmd",
     "harness.cli.import_cmd",
+    "harness.cli.export_cmd",
     "harness.cli.report_cmd",
     "harness.cli.gate_cmd",
     "harness.cli.sandbox_cmd",
