@@ -154,3 +154,23 @@ def test_port_in_use_picks_another_and_warns_off_loopback(pair):
             _, err = proc.communicate(timeout=20)
     assert f"port {port} is in use; using a free port instead" in err
     assert "warning: serving on 0.0.0.0" in err and "no authentication" in err
+
+
+def test_reasoning_returned_apart_is_shown_as_the_think_block_it_was_graded_as(tmp_path):
+    import json as _json
+
+    from harness.rundir import RunDir
+    from harness.synthetic import problem_ids, write_run
+    from reports.view.runview import RunView
+
+    run = tmp_path / "run"
+    write_run(run, {"aime24": {pid: [False] for pid in problem_ids("aime24", 1)}})
+    path = RunDir(run).generations_path
+    record = _json.loads(path.read_text().splitlines()[0])
+    record.update(reasoning="let me think: 2+2", response="\\boxed{4}")
+    path.write_text(_json.dumps(record) + "\n")
+    sample = RunView(run).sample("aime24", record["problem_id"], 0)
+    kinds = [(seg["kind"], seg["text"]) for seg in sample["segments"] if seg["text"]]
+    assert ("text", "\\boxed{4}") in kinds
+    assert any(kind == "think" and "let me think: 2+2" in text for kind, text in kinds)
+    assert "reasoning" not in sample["generation"]

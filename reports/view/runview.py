@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.graders.answer_region import THINK_CLOSE, THINK_OPEN
+from harness.grading import graded_text
 from harness.rundir import RunDir, read_json
 from reports.lengths import Sample, analytics, truncation_rate
 from reports.run_index import RunIndex, read_line
@@ -187,10 +188,12 @@ class RunView:
             raise HarnessError(f"{suite} {pid} sample {s}: not in {self.path}")
         generation = read_line(self.index.generations.path, slot["gen"]) if "gen" in slot else {}
         grade = read_line(self.index.grades.path, slot["grade"]) if "grade" in slot else None
-        response = generation.get("response") if isinstance(generation.get("response"), str) else ""
+        # reasoning a server returned apart is shown as the think block the grader read it as
+        response = graded_text(generation) if isinstance(generation.get("response"), str) else ""
         think = (self.suite_entry(suite).get("options") or {}).get("think", "strip")
         return {"suite": suite, "problem_id": pid, "sample": s, "row": self.sample_row(suite, pid, s, slot),
-                "prompt": self.prompt(suite, pid, generation), "generation": without(generation, "response"),
+                "prompt": self.prompt(suite, pid, generation),
+                "generation": without(generation, "response", "reasoning"),
                 "grade": grade, "segments": segments(response, think), "think_policy": think,
                 "audit": self.audit.get((suite, pid, s)), "chars": len(response)}
 
