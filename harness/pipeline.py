@@ -24,6 +24,7 @@ from harness.executors.local import LocalExecutor
 from harness.manifest import base_manifest, now
 from harness.rundir import GENERATIONS, GRADES, RunDir, iter_jsonl, sample_key, write_json_atomic, write_lines_atomic
 from harness.sampling import Sampling
+from harness.schema import SCHEMA_VERSION
 from harness.scoring import protocol_deviations, suite_metrics
 from suites import get_suite
 from suites.base import Problem, Suite
@@ -115,6 +116,7 @@ def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[Suite
                           for plan in plans]
     manifest["deviations"] = {plan.suite.name: plan.deviations() for plan in plans}
     manifest["sessions"].append({"started_at": now()})
+    manifest["schema_version"] = SCHEMA_VERSION  # a resumed older run is rewritten in the current shape
     run.write_manifest(manifest)
     return manifest
 
@@ -179,7 +181,7 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
     metrics = []
     for plan in plans:
         name = plan.suite.name
-        extra = {"deviations": plan.deviations(), "options": plan.options,
+        extra = {"schema_version": SCHEMA_VERSION, "deviations": plan.deviations(), "options": plan.options,
                  "max_tokens": plan.sampling.max_tokens, "suite_version": plan.suite.version}
         metrics.append(suite_metrics(plan.suite, model_name,
                                      [g for g in grades if g["suite"] == name],

@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, now
+from harness.schema import check_schema_version
 from harness.rundir import RunLock, write_json_atomic
 
 
@@ -33,7 +34,7 @@ class StageDir:
     def existing(self) -> dict[str, Any] | None:
         if not self.manifest_path.is_file():
             return None
-        manifest = json.loads(self.manifest_path.read_text())
+        manifest = check_schema_version(json.loads(self.manifest_path.read_text()), self.manifest_path)
         if manifest.get("identity") != json.loads(json.dumps(self.identity)):
             raise HarnessError(f"{self.path}: holds a {self.stage} run of a different config; "
                                "choose another `out` or delete that directory")

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.graders.answer_region import THINK_CLOSE, THINK_OPEN
-from harness.rundir import RunDir, read_json
+from harness.rundir import RunDir
 from reports.lengths import Sample, analytics, truncation_rate
 from reports.run_index import RunIndex, read_line
 
@@ -53,7 +53,7 @@ class RunView:
     def _metrics(self) -> dict[str, dict[str, Any]]:
         if not self.run.metrics_path.exists():
             return {}
-        value = read_json(self.run.metrics_path)
+        value = self.run.metrics()  # a newer schema_version is refused there
         return {m["suite"]: m for m in (value if isinstance(value, list) else [value])}
 
     def _audit(self) -> dict[tuple[str, str, int], dict[str, Any]]:
