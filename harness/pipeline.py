@@ -116,7 +116,6 @@ def open_run(run: RunDir, kind: str, identity: dict[str, Any], plans: list[Suite
                           for plan in plans]
     manifest["deviations"] = {plan.suite.name: plan.deviations() for plan in plans}
     manifest["sessions"].append({"started_at": now()})
-    manifest["schema_version"] = SCHEMA_VERSION  # a resumed older run is rewritten in the current shape
     run.write_manifest(manifest)
     return manifest
 
@@ -190,6 +189,7 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
     write_json_atomic(run.metrics_path, metrics if len(metrics) > 1 else metrics[0])
     manifest["finished_at"] = now()
     manifest["sessions"][-1]["finished_at"] = manifest["finished_at"]
+    manifest["schema_version"] = SCHEMA_VERSION  # a resumed older run is rewritten in the current shape
     run.write_manifest(manifest)
     return metrics
 
