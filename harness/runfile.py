@@ -374,10 +374,11 @@ def check(run_file: RunFile) -> None:
         raise located.error(("suites",), "no suites")
     suites = []
     for index, entry in enumerate(parsed.suites):
-        try:
-            suites.append(_suite(entry.name))
-        except HarnessError as exc:
-            raise located.error(("suites", index, "name"), str(exc)) from None
+        from suites import suite_names
+
+        if entry.name not in suite_names():
+            raise located.error(("suites", index, "name"), f"unknown suite {entry.name!r} (known: {', '.join(suite_names())})")
+        suites.append(_suite(entry.name))
         values(entry.model_dump(), ("suites", index), [suites[-1]])
     names = [s.name for s in suites]
     if len(set(names)) < len(names):
