@@ -23,6 +23,7 @@ Each run is an ordinary `harness.api.evaluate` call, so re-running the file resu
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterator, Literal, Optional
 
@@ -36,6 +37,7 @@ BUILTIN_SETTINGS: dict[str, dict[str, Any]] = {
 }
 DEFAULT_SETTING = "vibethinker-protocol"
 SECRET_KEYS = ("api_key",)
+SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")  # a model or setting name is a directory name
 
 Path_ = tuple[Any, ...]
 
@@ -427,6 +429,11 @@ def check(run_file: RunFile) -> None:
             except HarnessError as exc:
                 raise located.error(at + (key,), str(exc).strip()) from None
     model_names = run_file.model_names
+    for field, names_ in (("models", model_names), ("settings", setting_names)):
+        for index, name in enumerate(names_):
+            if not SAFE_NAME.fullmatch(name) or name in (".", ".."):
+                raise located.error((field, index), f"{name!r}: a run directory name needs letters, digits, '.', "
+                                    "'_' or '-' only; give a name:")
     if len(set(model_names)) < len(model_names):
         repeated = next(name for name in model_names if model_names.count(name) > 1)
         raise located.error(("models",), f"two models named {repeated!r}; give each a name:")

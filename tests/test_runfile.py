@@ -55,6 +55,7 @@ def write(tmp_path, text, name="run.yaml"):
     (HEAD + "suites: [aime24]\nk: [2]\nsettings: [cpu-smoke]\n", 4, "k: 2: each k must be in 1..n"),
     (HEAD + "suites: [aime24]\ngate: {baseline: {model: nope}, candidate: r}\n", 4, "gate.baseline.model: 'nope' is not a model"),
     (HEAD + "suites: [aime24]\nsettings: [{name: a, extends: faster, n: 2}]\n", 4, "settings[0].extends: unknown named setting"),
+    ("out: x\nmodels:\n  - {name: ../up, model: m}\nsuites: [aime24]\n", 3, "models[0]: '../up': a run directory name"),
 ])
 def test_every_error_names_the_key_and_its_line(tmp_path, text, line, message):
     path = write(tmp_path, text)

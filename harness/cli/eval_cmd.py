@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.backends import BACKEND_MODULES, all_backend_info, backend_info, make_backend
+from harness.backends import BACKEND_MODULES, all_backend_info, backend_info
 from harness.cli.common import (add_executor_options, add_sampling_options, add_suite_options, executor_from_args,
                                 parse_ks, suite_options)
 from harness.display import print_results
