@@ -138,14 +138,15 @@ def evaluate(model: str, suites: str | Sequence[str], out: str | Path, *, backen
              suite_overrides: Mapping[str, Mapping[str, Any]] | None = None,
              backend_options: Mapping[str, Any] | None = None,
              executor: Any = None, executor_options: Mapping[str, Any] | None = None,
-             log: Callable[[str], None] = print) -> Metrics:
+             name: str | None = None, log: Callable[[str], None] = print) -> Metrics:
     """Generate, grade and score `suites` with `model` into the run directory `out` (resumable).
 
     Sampling defaults to each suite's published protocol; `options` are suite options by name
     (each must apply to at least one suite); `suite_overrides={"gpqa_diamond": {"n": 8}}` sets
     sampling fields, options, `limit` or `data` for one suite. `executor` is "local" (default),
-    "ray" (with `executor_options`, e.g. {"num_workers": 2}) or an executor object. Returns the
-    metrics.json objects (one per suite)."""
+    "ray" (with `executor_options`, e.g. {"num_workers": 2}) or an executor object. `name` is the
+    model's name in metrics.json and reports (default: `model`). Returns the metrics.json objects
+    (one per suite)."""
     from harness.backends import make_backend
     from harness.pipeline import EvalSpec, evaluate as run_pipeline
 
@@ -154,7 +155,7 @@ def evaluate(model: str, suites: str | Sequence[str], out: str | Path, *, backen
     plans = plan_suites(suites, sampling=sampling, limit=limit, data=data, options=options,
                         suite_overrides=suite_overrides)
     spec = EvalSpec(plans=plans, model=model, backend=backend, out=Path(out), ks=_ks(k),
-                    backend_options=check_backend_options(backend, backend_options))
+                    backend_options=check_backend_options(backend, backend_options), name=name)
     with _Executor(executor, executor_options) as running:
         return run_pipeline(spec, make_backend, log=log, executor=running)
 

@@ -90,6 +90,7 @@ class EvalSpec:
     out: Path
     ks: list[int] = field(default_factory=lambda: [1])
     backend_options: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # the model's name in metrics.json and reports (default: the spec); not identity
 
     def identity(self) -> dict[str, Any]:
         return {"kind": "eval", "model": self.model, "backend": self.backend,
@@ -165,7 +166,7 @@ def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[st
             executor.generate(run, pending, recipe, record_backend)
         else:
             log(f"all {done} samples already generated in {run.generations_path}")
-        return finish(run, manifest, spec.plans, spec.ks, model_name=spec.model, executor=executor)
+        return finish(run, manifest, spec.plans, spec.ks, model_name=spec.name or spec.model, executor=executor)
     finally:
         lock.release()
 

@@ -458,7 +458,7 @@ def evaluate_file(run_file: RunFile, executor: Any = None,
         log(f"run {model_name(entry)} x {setting.name}: {path}")
         metrics = evaluate(entry.model, suites, path, backend=entry.backend, k=run_file.ks(setting),
                            suite_overrides=run_file.suite_values(setting), backend_options=backend_options_of(entry),
-                           executor=executor, log=log)
+                           executor=executor, name=entry.name, log=log)
         yield path, metrics
 
 

@@ -184,7 +184,8 @@ def test_the_cpu_smoke_file_runs_resumes_reports_and_validates(tmp_path):
     assert [s["sampling"]["max_tokens"] for s in manifest["suites"]] == [16, 16]
     assert manifest["backend"]["batch_size"] == 1
     # the API reads what the CLI wrote; a second run of the file regenerates nothing
-    assert [r.suite for r in harness.load_run(run)] == ["aime24", "math500"]
+    assert [(r.suite, r.model) for r in harness.load_run(run)] == [("aime24", "smollm2"), ("math500", "smollm2")]
+    assert json.loads((run / "manifest.json").read_text())["identity"]["model"] == "smollm2-135m"
     generations = (run / "generations.jsonl").read_text()
     again = run_harness("eval", "--config", config, "--out", str(out), env={"OMP_NUM_THREADS": "1"})
     assert again.returncode == 0 and "all 2 samples already generated" in again.stdout
