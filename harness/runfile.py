@@ -392,7 +392,7 @@ def check(run_file: RunFile) -> None:
         if setting.extends is not None and setting.extends not in BUILTIN_SETTINGS:
             raise located.error(at + ("extends",), f"unknown named setting {setting.extends!r} "
                                 f"(built in: {', '.join(BUILTIN_SETTINGS)})")
-        if setting.extends is None and setting.name not in BUILTIN_SETTINGS and not own and not setting.suites:
+        if setting.extends is None and setting.name not in BUILTIN_SETTINGS and not (own or setting.suites or setting.k):
             raise located.error(at, f"unknown named setting {setting.name!r} (built in: {', '.join(BUILTIN_SETTINGS)}; "
                                 "or give its keys, e.g. {name: mine, extends: vibethinker-protocol, n: 8})")
         values(own, at, suites)
