@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from harness.schema import SCHEMA_VERSION
 
 TRACKED_PACKAGES = (
     "ssp-harness", "torch", "transformers", "accelerate", "gguf", "math-verify", "latex2sympy2_extended",
@@ -96,6 +97,7 @@ def redacted_command(argv: list[str]) -> list[str]:
 
 def base_manifest(kind: str, identity: dict[str, Any]) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "kind": kind,
         "identity": identity,
         "harness": {"version": harness.__version__, "git_commit": git_commit()},

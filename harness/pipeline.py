@@ -25,6 +25,7 @@ from harness.manifest import base_manifest, now
 from harness.prompting import BUDGET_FORCING, PromptControls, digest, sha256_text
 from harness.rundir import GENERATIONS, GRADES, RunDir, iter_jsonl, sample_key, write_json_atomic, write_lines_atomic
 from harness.sampling import Sampling
+from harness.schema import SCHEMA_VERSION
 from harness.scoring import protocol_deviations, suite_metrics
 from suites import get_suite
 from suites.base import Problem, Suite
@@ -125,6 +126,7 @@ class EvalSpec:
     out: Path
     ks: list[int] = field(default_factory=lambda: [1])
     backend_options: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # the model's name in metrics.json and reports (default: the spec); not identity
 
     def identity(self) -> dict[str, Any]:
         return {"kind": "eval", "model": self.model, "backend": self.backend,
@@ -199,7 +201,7 @@ def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[st
             executor.generate(run, pending, recipe, record_backend)
         else:
             log(f"all {done} samples already generated in {run.generations_path}")
-        return finish(run, manifest, spec.plans, spec.ks, model_name=spec.model, executor=executor)
+        return finish(run, manifest, spec.plans, spec.ks, model_name=spec.name or spec.model, executor=executor)
     finally:
         lock.release()
 
@@ -214,7 +216,7 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
     metrics = []
     for plan in plans:
         name = plan.suite.name
-        extra = {"deviations": plan.deviations(), "options": plan.options,
+        extra = {"schema_version": SCHEMA_VERSION, "deviations": plan.deviations(), "options": plan.options,
                  "max_tokens": plan.sampling.max_tokens, "suite_version": plan.suite.version}
         metrics.append(suite_metrics(plan.suite, model_name,
                                      [g for g in grades if g["suite"] == name],
@@ -224,6 +226,7 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
     write_json_atomic(run.metrics_path, metrics if len(metrics) > 1 else metrics[0])
     manifest["finished_at"] = now()
     manifest["sessions"][-1]["finished_at"] = manifest["finished_at"]
+    manifest["schema_version"] = SCHEMA_VERSION  # a resumed older run is rewritten in the current shape
     run.write_manifest(manifest)
     return metrics
 

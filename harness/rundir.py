@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from harness.errors import HarnessError
+from harness.schema import check_schema_version
 
 MANIFEST, GENERATIONS, GRADES, METRICS = "manifest.json", "generations.jsonl", "grades.jsonl", "metrics.json"
 LOCK = ".lock"
@@ -221,7 +222,8 @@ class RunDir:
         return any(path.is_file() and path.stat().st_size > 0 for path in files)
 
     def manifest(self) -> dict[str, Any]:
-        return read_json(self.manifest_path)
+        """The manifest; one written by a newer harness (schema_version) is refused."""
+        return check_schema_version(read_json(self.manifest_path), self.manifest_path)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -241,7 +243,7 @@ class RunDir:
         return self.records(GRADES)
 
     def metrics(self) -> list[dict[str, Any]]:
-        value = read_json(self.metrics_path)
+        value = check_schema_version(read_json(self.metrics_path), self.metrics_path)
         return value if isinstance(value, list) else [value]
 
     def writer(self, name: str) -> JsonlWriter:

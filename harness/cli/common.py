@@ -8,13 +8,15 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.prompting import PROMPT_SETTINGS, PromptControls, controls_from_given
 from harness.sampling import SAMPLING_SETTINGS, Sampling
-from harness.settings import Setting, add_flags, given_values, union
-from suites import Suite, get_suite, suite_names
+from harness.settings import Setting, add_flags, given_values
+from suites import Suite
 
 
 def declared_suite_options() -> list[Setting]:
     """Every option any registered suite declares, one flag per name."""
-    return union(get_suite(name).settings for name in suite_names())
+    from harness.api import declared_suite_options as declared
+
+    return declared()
 
 
 def add_suite_options(parser: argparse.ArgumentParser, ks: bool = True) -> None:

@@ -24,13 +24,16 @@ def register(commands) -> None:
                                               "'gate plan': what drop the gate can see")
     parser.add_argument("action", nargs="?", choices=["plan"],
                         help="plan: per suite, the detectable drop (and with --drop, the n needed)")
-    parser.add_argument("--baseline", required=True, type=Path, help="baseline run directory")
+    parser.add_argument("--baseline", type=Path, help="baseline run directory")
     parser.add_argument("--candidate", type=Path, help="candidate run directory (required unless 'plan')")
-    parser.add_argument("--max-drop", type=float, default=1.0,
+    parser.add_argument("--config", type=Path, metavar="RUN.yaml",
+                        help="the run file's gate: section (baseline, candidate, max_drop, alpha, suites, json, summary)")
+    parser.add_argument("--runs-root", type=Path, help="with --config: its runs are here, not under its out:")
+    parser.add_argument("--max-drop", type=float, default=None,
                         help="tolerated drop in pass@1 points before a significant drop fails (default 1.0)")
     parser.add_argument("--drop", type=float, help="plan: the drop in points to detect; prints n_needed")
     parser.add_argument("--power", type=float, default=0.8, help="plan: the power to detect with (default 0.8)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="family-wise significance level (default 0.05)")
+    parser.add_argument("--alpha", type=float, default=None, help="family-wise significance level (default 0.05)")
     parser.add_argument("--suite", help="comma-separated suites to gate (default: all; both runs must have them)")
     parser.add_argument("--json", type=Path, help="write the machine-readable result here ('-' = stdout)")
     parser.add_argument("--summary", type=Path, help="append a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)")
@@ -47,7 +50,34 @@ def check_output(path: Path | None, flag: str) -> None:
         raise HarnessError(f"{flag} {path}: directory {path.parent} does not exist")
 
 
+def gate_from_config(args) -> None:
+    """The run file's gate: section, for every setting not given as a flag."""
+    from harness.runfile import load_run_file
+
+    if args.baseline is not None or args.candidate is not None:
+        raise HarnessError("gate: give --baseline/--candidate or --config, not both")
+    run_file = load_run_file(args.config, out=args.runs_root)
+    section = run_file.parsed.gate
+    if section is None:
+        raise HarnessError(f"--config {args.config}: has no gate: section")
+    args.baseline, args.candidate = run_file.run_ref("baseline"), run_file.run_ref("candidate")
+    args.max_drop = section.max_drop if args.max_drop is None else args.max_drop
+    args.alpha = section.alpha if args.alpha is None else args.alpha
+    if args.suite is None and section.suites:
+        args.suite = ",".join(section.suites)
+    args.json = args.json or (Path(section.json_out) if section.json_out else None)
+    args.summary = args.summary or (Path(section.summary) if section.summary else None)
+
+
 def run(args) -> int:
+    if args.config is not None:
+        gate_from_config(args)
+    elif args.runs_root is not None:
+        raise HarnessError("--runs-root: only applies with --config")
+    args.max_drop = 1.0 if args.max_drop is None else args.max_drop
+    args.alpha = 0.05 if args.alpha is None else args.alpha
+    if args.baseline is None:
+        raise HarnessError("gate: --baseline required (or --config RUN.yaml with a gate: section)")
     check_output(args.json, "--json")
     check_output(args.summary, "--summary")
     if args.action == "plan":

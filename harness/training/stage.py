@@ -14,6 +14,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.manifest import base_manifest, now
 from harness.rundir import JsonlWriter, RunLock, iter_jsonl, read_json, write_json_atomic
+from harness.schema import check_schema_version
 
 
 def set_threads(threads: int | None) -> None:
@@ -33,7 +34,7 @@ class StageDir:
     def existing(self) -> dict[str, Any] | None:
         if not self.manifest_path.is_file():
             return None
-        manifest = read_json(self.manifest_path)
+        manifest = check_schema_version(read_json(self.manifest_path), self.manifest_path)
         if manifest.get("identity") != json.loads(json.dumps(self.identity)):
             raise HarnessError(f"{self.path}: holds a {self.stage} run of a different config; "
                                "choose another `out` or delete that directory")
