@@ -23,7 +23,7 @@ second "checker" would be re-execution under the same tests, not a different rea
 
 Outputs go to the run directory (or `--out`): `audit.json` (per suite: samples, disagreements,
 rate, per checker counts) and `audit.jsonl` (one line per disagreeing sample). Generations are
-streamed in chunks through the killable grading pool (harness.grading), so runaway responses
+streamed through one killable grading pool (harness.grading), so runaway responses
 cost at most the verdict timeout and memory stays flat.
 """
 from __future__ import annotations
@@ -188,7 +188,8 @@ def audit(run_dir: Path, requested: list[str] | None = None, out: Path | None = 
     run, manifest = open_audit_run(Path(run_dir))
     out_dir = Path(out) if out else Path(run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    verdicts = {sample_key(record): record for _, record in iter_jsonl(Path(run_dir) / "grades.jsonl")}
+    verdicts = {sample_key(record): {key: record.get(key) for key in ("correct", "extracted", "reason")}
+                for _, record in iter_jsonl(Path(run_dir) / "grades.jsonl")}
     summary: dict[str, Any] = {"run": str(Path(run_dir).resolve()), "checkers": requested or list(CHECKERS),
                                "grader": manifest.get("grader", {}), "suites": {}}
     plans = {}
@@ -209,14 +210,13 @@ def audit(run_dir: Path, requested: list[str] | None = None, out: Path | None = 
     with RunDir(out_dir).writer(AUDIT_JSONL) as writer:
         work = ((g, plans[g["suite"]]) for _, g in iter_jsonl(run.generations_path)
                 if g.get("suite") in plans and sample_key(g) in verdicts)
-        for chunk in chunked(work, CHUNK):
-            items = [((g["suite"], g["problem_id"], g["sample"]), g["response"],
-                      (names, references[g["problem_id"]], think))
-                     for g, (names, references, think) in chunk]
-            for key, result in grade_stream(audit_sample, items, timeout=timeout, workers=workers):
-                record = _compare(key, verdicts[key], result, plans[key[0]][0], summary["suites"][key[0]])
-                if record:
-                    writer.write(record)
+        items = (((g["suite"], g["problem_id"], g["sample"]), g["response"], (names, references[g["problem_id"]], think))
+                 for g, (names, references, think) in work)
+        # one pool for the whole run; grade_stream keeps only a bounded window of responses in flight
+        for key, result in grade_stream(audit_sample, items, timeout=timeout, workers=workers):
+            record = _compare(key, verdicts[key], result, plans[key[0]][0], summary["suites"][key[0]])
+            if record:
+                writer.write(record)
     for stats in summary["suites"].values():
         if stats.get("samples"):
             stats["rate"] = round(stats["disagreements"] / stats["samples"], 6)
