@@ -149,20 +149,23 @@ def read_json(path: Path) -> Any:
         raise HarnessError(f"{path}: not valid JSON ({exc})") from exc
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl(path: Path, contains: bytes | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every line; a malformed line is an error naming file and line."""
-    for number, _, _, value in iter_jsonl_offsets(path):
+    for number, _, _, value in iter_jsonl_offsets(path, contains):
         yield number, value
 
 
-def iter_jsonl_offsets(path: Path) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
-    """(line number, byte offset, byte length, object) for every line, read one line at a time."""
+def iter_jsonl_offsets(path: Path, contains: bytes | None = None) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
+    """(line number, byte offset, byte length, object) for every line, read one line at a time.
+    `contains`: only lines holding these bytes are decoded (a cheap filter, e.g. for one field)."""
     if Path(path).is_dir():
         raise HarnessError(f"{path}: is a directory, expected a JSONL file")
     offset = 0
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             start, offset = offset, offset + len(raw)
+            if contains is not None and contains not in raw:
+                continue
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -268,15 +271,17 @@ class RunDir:
         cut_partial_last_line(path)
         return [record for _, record in iter_jsonl(path)]
 
-    def iter_records(self, name: str, fields: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
+    def iter_records(self, name: str, fields: Iterable[str] | None = None,
+                     contains: bytes | None = None) -> Iterator[dict[str, Any]]:
         """The records of DIR/name one at a time (memory independent of the file's size); with
-        `fields`, only those keys of each record (e.g. everything but the response)."""
+        `fields`, only those keys of each record (e.g. everything but the response); with
+        `contains`, only lines that hold those bytes."""
         path = self.path / name
         if not path.exists():
             return
         cut_partial_last_line(path)
         wanted = tuple(fields) if fields is not None else None
-        for _, record in iter_jsonl(path):
+        for _, record in iter_jsonl(path, contains):
             yield record if wanted is None else {key: record[key] for key in wanted if key in record}
 
     def generations(self) -> list[dict[str, Any]]:

@@ -111,7 +111,8 @@ def load_run(path: Path) -> list[SuiteRun]:
     identities = {entry["name"]: entry for entry in manifest.get("suites", [])}
     grades = by_suite(run.iter_records("grades.jsonl", GRADE_FIELDS))
     # streamed: of generations.jsonl only the publisher's verdicts (imported runs) are kept
-    published = by_suite(g for g in run.iter_records("generations.jsonl", PUBLISHED_FIELDS) if "published_correct" in g)
+    published = by_suite(g for g in run.iter_records("generations.jsonl", PUBLISHED_FIELDS, b'"published_correct"')
+                       if "published_correct" in g)
     suite_runs = []
     for metrics in run.metrics():
         name = metrics["suite"]

@@ -68,7 +68,9 @@ class BackendInfo:
 
     shard_unit: "batch" = consecutive `batch_size` requests (a batch is seeded by its first
     request, so shards must keep whole batches); "problem" = the samples of one problem (sent as
-    one seeded request).
+    one seeded request). `order`: how the backend reorders the requests it is given before
+    cutting its batches (hf: longest prompt first); shard cutting applies it too, so a shard's
+    units are the batches the backend would make.
     """
 
     name: str
@@ -78,6 +80,8 @@ class BackendInfo:
     default_batch_size: int | None = None  # the unit size for shard_unit "batch"
     default_shard_size: int = 64  # samples per Ray shard when --ray-shard-size is not given
     gpus_needed: Callable[[dict[str, Any]], int] = lambda options: 0  # per worker, from the options
+    # the order a backend generates requests in (before cutting "batch" units); must be stable
+    order: Callable[[Sequence["Request"]], list["Request"]] = list
 
     def unit_size(self, options: dict[str, Any]) -> int | None:
         return options.get("batch_size") or self.default_batch_size
