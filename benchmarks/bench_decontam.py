@@ -153,6 +153,8 @@ def run_datatrove(corpus: Path, docs: int, statements: list[tuple[str, str]], wo
     index = workdir / "datatrove-index"
     index.mkdir(exist_ok=True)
     flt = NGramsDecontFilter(str(index), config=config)
+    hash_text = flt.hash_func  # datatrove 0.10's default xxhash64 takes bytes; its filter passes str
+    flt.hash_func = lambda text: hash_text(text.encode("utf-8") if isinstance(text, str) else text)
     hashes = set()
     for _, text in statements:
         tokens = flt.tokenizer.word_tokenize(simplify_text(text, config.norm_config))
