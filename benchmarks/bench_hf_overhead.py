@@ -5,7 +5,15 @@ greedy decoding, so they generate identical tokens; the harness path adds reques
 per-sample seeding, EOS scanning, decoding and Generation records. Prints seconds for each (best
 of --repeats, alternating) and the ratio (target <= 1.05).
 
+Then (unless --no-throughput) generation speed as the protocol samples (T=1.0, top_p=0.95, batch
+16, --throughput-tokens new tokens): the static float32 baseline (a bare `generate` loop on a
+float32 model, requests in the given order) against the harness backend as it runs by default
+(dtype auto, i.e. bfloat16 on a CPU with native bf16, requests ordered by prompt length), and
+the backend forced to float32 (what ordering alone buys). Tokens are the tokens kept per sample (up
+to and including EOS); prints tokens/s of each, alternating, best of --repeats, and the ratios.
+
     python benchmarks/bench_hf_overhead.py [--problems 16] [--max-tokens 128] [--repeats 3]
+                                           [--throughput-problems 32] [--throughput-tokens 384]
 """
 from __future__ import annotations
 
@@ -35,6 +43,56 @@ def bare_loop(backend: HFBackend, requests: list[Request], sampling: Sampling) -
     return produced
 
 
+def bare_sampling_loop(backend: HFBackend, requests: list[Request], sampling: Sampling) -> int:
+    """The static float32 baseline as the protocol samples: tokens kept (up to EOS)."""
+    tokenizer, model = backend.tokenizer, backend.model
+    kept = 0
+    for start in range(0, len(requests), backend.batch_size):
+        batch = requests[start:start + backend.batch_size]
+        prompts = [render_prompt(tokenizer, r.messages) for r in batch]
+        encoded = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False)
+        torch.manual_seed(batch[0].seed)
+        with torch.inference_mode():
+            out = model.generate(**encoded, max_new_tokens=sampling.max_tokens, do_sample=True,
+                                 temperature=sampling.temperature, top_p=sampling.top_p, top_k=0,
+                                 pad_token_id=tokenizer.pad_token_id)
+        for row in out[:, encoded["input_ids"].shape[1]:].tolist():
+            end = next((i for i, t in enumerate(row) if t in backend.eos_ids), None)
+            kept += len(row) if end is None else end + 1
+    return kept
+
+
+def harness_tokens(backend: HFBackend, requests: list[Request], sampling: Sampling) -> int:
+    return sum(g.num_tokens for g in backend.generate(requests, sampling))
+
+
+def throughput(args) -> None:
+    from harness.backends.hf import resolve_dtype
+
+    problems = get_suite("math500").load_problems()[: args.throughput_problems]
+    requests = [Request("math500", p.problem_id, s, tuple(p.messages), sample_seed(0, "math500", p.problem_id, s))
+                for p in problems for s in range(2)]
+    sampling = Sampling(n=2, temperature=1.0, top_p=0.95, max_tokens=args.throughput_tokens)
+    fp32 = HFBackend("smollm2-135m", batch_size=16, dtype="float32")
+    auto = HFBackend("smollm2-135m", batch_size=16, dtype="auto")
+    print(f"\nthroughput: {len(requests)} requests, batch 16, {args.throughput_tokens} new tokens, T=1.0 top_p=0.95; "
+          f"auto dtype here: {resolve_dtype('auto', 'cpu')}; load average {os.getloadavg()[0]:.2f}")
+    paths = {"static fp32 baseline (bare generate, given order)": (bare_sampling_loop, fp32),
+             "harness hf, float32 (ordered by prompt length)": (harness_tokens, fp32),
+             f"harness hf, default (dtype auto = {str(auto.model.dtype).removeprefix('torch.')}, ordered)": (harness_tokens, auto)}
+    rates = {name: [] for name in paths}
+    for _ in range(args.repeats):
+        for name, (fn, backend) in paths.items():
+            started = time.perf_counter()
+            tokens = fn(backend, requests, sampling)
+            rates[name].append(tokens / (time.perf_counter() - started))
+    base = max(rates[next(iter(paths))])
+    for name, values in rates.items():
+        print(f"{name}: {max(values):.1f} tok/s (runs: {', '.join(f'{v:.1f}' for v in values)}), "
+              f"ratio {max(values) / base:.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
 def harness_path(backend: HFBackend, requests: list[Request], sampling: Sampling) -> int:
     return sum(1 for _ in backend.generate(requests, sampling))
 
@@ -44,8 +102,20 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--throughput-problems", type=int, default=32, help="problems (2 samples each)")
+    parser.add_argument("--throughput-tokens", type=int, default=384)
+    parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--no-overhead", action="store_true")
     args = parser.parse_args()
-    backend = HFBackend("smollm2-135m", batch_size=16)
+    os.environ.setdefault("HARNESS_PROGRESS", "off")
+    if not args.no_overhead:
+        overhead(args)
+    if not args.no_throughput:
+        throughput(args)
+
+
+def overhead(args) -> None:
+    backend = HFBackend("smollm2-135m", batch_size=16, dtype="float32")
     sampling = Sampling(n=1, temperature=0.0, top_p=1.0, max_tokens=args.max_tokens)
     problems = get_suite("math500").load_problems()[: args.problems]
     requests = [Request("math500", p.problem_id, 0, tuple(p.messages), sample_seed(0, "math500", p.problem_id, 0))

@@ -23,26 +23,24 @@ second "checker" would be re-execution under the same tests, not a different rea
 
 Outputs go to the run directory (or `--out`): `audit.json` (per suite: samples, disagreements,
 rate, per checker counts) and `audit.jsonl` (one line per disagreeing sample). Generations are
-streamed in chunks through the killable grading pool (harness.grading), so runaway responses
+streamed through one killable grading pool (harness.grading), so runaway responses
 cost at most the verdict timeout and memory stays flat.
 """
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
 from harness.errors import HarnessError
 from harness.graders.answer_region import answer_region
 from harness.graders.math import last_boxed
 from harness.grading import DEFAULT_VERDICT_TIMEOUT_S, grade_stream, graded_text
-from harness.rundir import GENERATIONS, RunDir, iter_jsonl, sample_key, write_json_atomic
+from harness.rundir import RunDir, iter_jsonl, sample_key, write_json_atomic
 from harness.problems import Verdict
 
 AUDIT_JSON, AUDIT_JSONL = "audit.json", "audit.jsonl"
-CHUNK = 256
 CODE_NOTE = "skipped: code verdicts come from executing tests; re-execution is not an independent reading"
 
 
@@ -172,10 +170,6 @@ def suite_references(entry: dict[str, Any]):
     return suite, {p.problem_id: p.answer for p in problems}, suite.resolve_options(options).get("think", "strip")
 
 
-def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def audit(run_dir: Path, requested: list[str] | None = None, out: Path | None = None,
@@ -188,7 +182,8 @@ def audit(run_dir: Path, requested: list[str] | None = None, out: Path | None = 
     run, manifest = open_audit_run(Path(run_dir))
     out_dir = Path(out) if out else Path(run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    verdicts = {sample_key(record): record for _, record in iter_jsonl(Path(run_dir) / "grades.jsonl")}
+    verdicts = {sample_key(record): {key: record.get(key) for key in ("correct", "extracted", "reason")}
+                for _, record in iter_jsonl(Path(run_dir) / "grades.jsonl")}
     summary: dict[str, Any] = {"run": str(Path(run_dir).resolve()), "checkers": requested or list(CHECKERS),
                                "grader": manifest.get("grader", {}), "suites": {}}
     plans = {}
@@ -209,14 +204,13 @@ def audit(run_dir: Path, requested: list[str] | None = None, out: Path | None = 
     with RunDir(out_dir).writer(AUDIT_JSONL) as writer:
         work = ((g, plans[g["suite"]]) for _, g in iter_jsonl(run.generations_path)
                 if g.get("suite") in plans and sample_key(g) in verdicts)
-        for chunk in chunked(work, CHUNK):
-            items = [((g["suite"], g["problem_id"], g["sample"]), graded_text(g),
-                      (names, references[g["problem_id"]], think))
-                     for g, (names, references, think) in chunk]
-            for key, result in grade_stream(audit_sample, items, timeout=timeout, workers=workers):
-                record = _compare(key, verdicts[key], result, plans[key[0]][0], summary["suites"][key[0]])
-                if record:
-                    writer.write(record)
+        items = (((g["suite"], g["problem_id"], g["sample"]), graded_text(g), (names, references[g["problem_id"]], think))
+                 for g, (names, references, think) in work)
+        # one pool for the whole run; grade_stream keeps only a bounded window of responses in flight
+        for key, result in grade_stream(audit_sample, items, timeout=timeout, workers=workers):
+            record = _compare(key, verdicts[key], result, plans[key[0]][0], summary["suites"][key[0]])
+            if record:
+                writer.write(record)
     for stats in summary["suites"].values():
         if stats.get("samples"):
             stats["rate"] = round(stats["disagreements"] / stats["samples"], 6)

@@ -10,11 +10,15 @@ import dataclasses
 
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
+from collections import deque
+from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator
 
 from harness.problems import Verdict
 
 DEFAULT_VERDICT_TIMEOUT_S = 30.0
+WINDOW = 32  # responses in flight per grading worker
+BATCH = 256  # responses per grade_many call
 
 
 def default_workers(env: str | None = None) -> int:
@@ -26,22 +30,37 @@ def default_workers(env: str | None = None) -> int:
 def grade_stream(grader: Callable[[str, Any], Verdict], items: Iterable[tuple[Any, str, Any]],
                  timeout: float | None = DEFAULT_VERDICT_TIMEOUT_S,
                  workers: int | None = None) -> Iterator[tuple[Any, Verdict]]:
-    """Yield (key, verdict) for items (key, response, reference), in input order."""
-    items = list(items)
+    """Yield (key, verdict) for items (key, response, reference), in input order.
+
+    Items are consumed lazily: at most a bounded window of responses is in flight (WINDOW per
+    worker, or BATCH for graders with their own parallelism), so a 2.5 GB generations file
+    streams through in constant memory.
+    """
+    items = iter(items)
     batch = getattr(grader, "grade_many", None)  # graders with their own parallelism (code, sandbox pool)
-    if timeout is None and batch is not None and items:
-        yield from zip([key for key, _, _ in items], batch([(response, ref) for _, response, ref in items]))
+    if timeout is None and batch is not None:
+        while chunk := list(islice(items, BATCH)):
+            yield from zip([key for key, _, _ in chunk], batch([(response, ref) for _, response, ref in chunk]))
         return
-    if timeout is None or not items:
+    if timeout is None:
         for key, response, reference in items:
             yield key, grader(response, reference)
         return
+    first = next(items, None)
+    if first is None:
+        return
     from pebble import ProcessPool
 
-    with ProcessPool(max_workers=workers or default_workers()) as pool:
-        futures = [(key, pool.schedule(grader, args=(response, reference), timeout=timeout))
-                   for key, response, reference in items]
-        for key, future in futures:
+    workers = workers or default_workers()
+    with ProcessPool(max_workers=workers) as pool:
+        in_flight: deque = deque()
+        for key, response, reference in chain([first], items):
+            in_flight.append((key, pool.schedule(grader, args=(response, reference), timeout=timeout)))
+            if len(in_flight) >= WINDOW * workers:
+                key, future = in_flight.popleft()
+                yield key, _result(future, timeout)
+        while in_flight:
+            key, future = in_flight.popleft()
             yield key, _result(future, timeout)
 
 

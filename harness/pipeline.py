@@ -23,7 +23,8 @@ from harness.executors import BackendRecipe
 from harness.executors.local import LocalExecutor
 from harness.manifest import base_manifest, now
 from harness.prompting import BUDGET_FORCING, PromptControls, digest, sha256_text
-from harness.rundir import GENERATIONS, GRADES, RunDir, iter_jsonl, sample_key, write_json_atomic, write_lines_atomic
+from harness.rundir import (GENERATIONS, GRADES, LinesAt, RunDir, iter_jsonl, iter_jsonl_offsets, sample_key,
+                            write_json_atomic, write_lines_atomic)
 from harness.sampling import Sampling
 from harness.schema import SCHEMA_VERSION
 from harness.scoring import protocol_deviations, suite_metrics
@@ -166,7 +167,7 @@ def check_plans(plans: list[SuitePlan], ks: list[int]) -> None:
 
 
 def pending_requests(run: RunDir, plans: list[SuitePlan]) -> tuple[list[tuple[SuitePlan, list[Request]]], int]:
-    done = {sample_key(record) for record in run.generations()}
+    done = {sample_key(record) for record in run.iter_records(GENERATIONS, KEY_FIELDS)}
     return [(plan, [r for r in plan.requests() if (r.suite, r.problem_id, r.sample) not in done])
             for plan in plans], len(done)
 
@@ -209,18 +210,17 @@ def evaluate(spec: EvalSpec, make_backend: Callable[..., Any], log: Callable[[st
 def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: list[int], model_name: str,
            executor: Any = None) -> list[dict]:
     executor = executor or LocalExecutor()
-    grade_pending(run, plans, manifest, executor)
+    generations = grade_pending(run, plans, manifest, executor)
     manifest["sessions"][-1]["executor"] = executor.describe()
-    generations = run.generations()
-    grades = run.grades()
+    grades: dict[str, list[dict[str, Any]]] = {plan.suite.name: [] for plan in plans}
+    for grade in run.iter_records(GRADES):  # verdicts only: a few hundred bytes per sample
+        grades.setdefault(grade["suite"], []).append(grade)
     metrics = []
     for plan in plans:
         name = plan.suite.name
         extra = {"schema_version": SCHEMA_VERSION, "deviations": plan.deviations(), "options": plan.options,
                  "max_tokens": plan.sampling.max_tokens, "suite_version": plan.suite.version}
-        metrics.append(suite_metrics(plan.suite, model_name,
-                                     [g for g in grades if g["suite"] == name],
-                                     [g for g in generations if g["suite"] == name],
+        metrics.append(suite_metrics(plan.suite, model_name, grades[name], generations.get(name, []),
                                      ks, plan.by_id, extra,
                                      budget=None if manifest.get("kind") == "grade" else plan.sampling.max_tokens))
     write_json_atomic(run.metrics_path, metrics if len(metrics) > 1 else metrics[0])
@@ -231,12 +231,33 @@ def finish(run: RunDir, manifest: dict[str, Any], plans: list[SuitePlan], ks: li
     return metrics
 
 
-def grade_pending(run: RunDir, plans: list[SuitePlan], manifest: dict[str, Any], executor: Any = None) -> None:
-    graded = {sample_key(record) for record in run.grades()}
-    generations = [g for g in run.generations() if sample_key(g) not in graded]
+KEY_FIELDS = ("suite", "problem_id", "sample")
+SLIM_FIELDS = ("suite", "problem_id", "sample", "finish_reason", "num_tokens")  # what metrics read of a generation
+
+
+def grade_pending(run: RunDir, plans: list[SuitePlan], manifest: dict[str, Any],
+                  executor: Any = None) -> dict[str, list[dict[str, Any]]]:
+    """Grade every generation without a grade; returns each suite's generations without their
+    responses (for the metrics). One streaming pass finds the ungraded lines; the executor reads
+    them back by offset, so no response stays in memory."""
+    graded = {sample_key(record) for record in run.iter_records(GRADES, KEY_FIELDS)}
     manifest["grader"] = {plan.suite.name: grader_entry(plan) for plan in plans}
-    work = [(plan, [g for g in generations if g["suite"] == plan.suite.name]) for plan in plans]
+    spans: dict[str, list[tuple[int, int]]] = {plan.suite.name: [] for plan in plans}
+    slim: dict[str, list[dict[str, Any]]] = {plan.suite.name: [] for plan in plans}
+    if run.generations_path.exists():
+        from harness.rundir import cut_partial_last_line
+
+        cut_partial_last_line(run.generations_path)
+        for _, offset, length, record in iter_jsonl_offsets(run.generations_path):
+            name = record.get("suite")
+            if name not in spans:
+                continue
+            slim[name].append({key: record[key] for key in SLIM_FIELDS if key in record})
+            if sample_key(record) not in graded:
+                spans[name].append((offset, length))
+    work = [(plan, LinesAt(run.generations_path, spans[plan.suite.name])) for plan in plans]
     (executor or LocalExecutor()).grade(run, work)
+    return slim
 
 
 def grader_entry(plan: SuitePlan) -> dict[str, Any]:
@@ -264,11 +285,12 @@ def check_generations_path(path: Path) -> None:
                            "re-read to resume); save it to a file first")
 
 
-def read_generations(path: Path, plan: SuitePlan) -> list[dict[str, Any]]:
-    """Validate a generations file for `harness grade`; errors name the file, line and field."""
+def read_generations(path: Path, plan: SuitePlan) -> dict[str, set[int]]:
+    """Validate a generations file for `harness grade` in one streaming pass; errors name the file,
+    line and field. Returns the sample numbers of every problem (the responses are not kept)."""
     check_generations_path(path)
     known = plan.by_id
-    records, seen = [], set()
+    numbers: dict[str, set[int]] = {}
     for number, record in iter_jsonl(path):
         for name, kind in REQUIRED_GENERATION_FIELDS.items():
             if name not in record:
@@ -281,22 +303,17 @@ def read_generations(path: Path, plan: SuitePlan) -> list[dict[str, Any]]:
             raise HarnessError(f"{path}:{number}: problem_id '{record['problem_id']}' is not in suite {plan.suite.name}")
         if record.get("suite") not in (None, plan.suite.name):
             raise HarnessError(f"{path}:{number}: suite '{record['suite']}' but --suite {plan.suite.name}")
-        record = {**record, "suite": plan.suite.name}
-        key = sample_key(record)
-        if key in seen:
+        samples = numbers.setdefault(record["problem_id"], set())
+        if record["sample"] in samples:
             raise HarnessError(f"{path}:{number}: duplicate sample {record['sample']} of {record['problem_id']}")
-        seen.add(key)
-        records.append(record)
-    if not records:
+        samples.add(record["sample"])
+    if not numbers:
         raise HarnessError(f"--generations {path}: no generations in file")
-    return records
+    return numbers
 
 
-def samples_per_problem(path: Path, records: list[dict[str, Any]], allow_ragged: bool) -> dict[str, int]:
+def samples_per_problem(path: Path, numbers: dict[str, set[int]], allow_ragged: bool) -> dict[str, int]:
     """n of every problem. Samples must be numbered 0..n-1; unequal n only with --allow-ragged."""
-    numbers: dict[str, set[int]] = {}
-    for record in records:
-        numbers.setdefault(record["problem_id"], set()).add(record["sample"])
     for problem_id, samples in numbers.items():
         missing = sorted(set(range(max(samples) + 1)) - samples)
         if missing:
@@ -317,23 +334,35 @@ def describe(numbers) -> str:
     return ", ".join(map(str, numbers[:5])) + (f", ... ({len(numbers)} in all)" if len(numbers) > 5 else "")
 
 
-def copy_generations(run: RunDir, records: list[dict[str, Any]]) -> None:
-    """RUN/generations.jsonl is exactly the validated input: an earlier, partial or stale copy is replaced."""
+def copy_generations(run: RunDir, source: Path, suite: str) -> None:
+    """RUN/generations.jsonl is exactly the validated input (each line with its suite): an earlier,
+    partial or stale copy is replaced. Streamed: the copy is compared by digest, never held."""
     import hashlib
 
-    expected = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode("utf-8")
+    def lines():
+        for _, record in iter_jsonl(source):
+            yield {**record, "suite": suite}
+
     path = run.generations_path
-    if path.is_file() and hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(expected).digest():
-        return
-    write_lines_atomic(path, records)
+    if path.is_file():
+        expected, actual = hashlib.sha256(), hashlib.sha256()
+        for record in lines():
+            expected.update((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                actual.update(block)
+        if expected.digest() == actual.digest():
+            return
+    write_lines_atomic(path, lines())
 
 
 def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], model_name: str | None,
             executor: Any = None, allow_ragged: bool = False) -> list[dict]:
     from harness.rundir import sha256_of
 
-    records = read_generations(generations_file, plan)
-    counts = samples_per_problem(generations_file, records, allow_ragged)
+    numbers = read_generations(generations_file, plan)
+    counts = samples_per_problem(generations_file, numbers, allow_ragged)
+    del numbers
     plan.problems = [p for p in plan.problems if p.problem_id in counts]
     plan.subset = "in --generations"
     # sampling settings of imported generations are unknown; n is what the file holds
@@ -352,7 +381,7 @@ def regrade(plan: SuitePlan, generations_file: Path, out: Path, ks: list[int], m
             manifest["source"] = json.loads(sidecar.read_text(encoding="utf-8"))
         if len(set(counts.values())) > 1:
             manifest["samples_per_problem"] = counts
-        copy_generations(run, records)
+        copy_generations(run, generations_file, plan.suite.name)
         return finish(run, manifest, [plan], ks, model_name or generations_file.stem, executor)
 
 
@@ -363,14 +392,16 @@ def finish_in_place(run: RunDir, suite: Suite, entry: dict[str, Any], options: d
     manifest = run.manifest()
     identity = manifest.get("identity") or {}
     plans = []
+    ids: dict[str, set[str]] = {}
+    for record in run.iter_records(GENERATIONS, KEY_FIELDS):
+        ids.setdefault(record["suite"], set()).add(record["problem_id"])
     for recorded in manifest.get("suites", []):
         chosen = suite if recorded.get("name") == suite.name else get_suite(recorded["name"])
         chosen_options = options if chosen is suite else recorded.get("options") or {}
         plan = plan_suite(chosen, chosen_options, Sampling(**recorded["sampling"]), None,
                           Path(recorded["data_path"]) if recorded.get("data_path") != str(chosen.data_path) else None,
                           PromptControls.from_record(recorded.get("prompt")))
-        ids = {g["problem_id"] for g in run.generations() if g["suite"] == chosen.name}
-        plan.problems = [p for p in plan.problems if p.problem_id in ids]
+        plan.problems = [p for p in plan.problems if p.problem_id in ids.get(chosen.name, set())]
         plans.append(plan)
     refusal = resume_refusal(str(run.path), identity, {**identity, "suites": [p.identity() for p in plans]})
     if refusal:

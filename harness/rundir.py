@@ -71,10 +71,24 @@ def write_json_atomic(path: Path, value: Any) -> None:
 
 
 def write_lines_atomic(path: Path, records: Iterable[dict[str, Any]]) -> int:
-    """A whole JSONL file at once; returns the number of lines."""
-    lines = [json.dumps(record, ensure_ascii=False) + "\n" for record in records]
-    write_atomic(path, "".join(lines))
-    return len(lines)
+    """A whole JSONL file, streamed to a temp file then renamed (as `write_atomic`); returns the
+    number of lines. Memory does not depend on how many records there are."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    count = 0
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+    return count
 
 
 def directory_is_empty(path: Path) -> bool:
@@ -143,12 +157,23 @@ def read_json(path: Path) -> Any:
         raise HarnessError(f"{path}: not valid JSON ({exc})") from exc
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl(path: Path, contains: bytes | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every line; a malformed line is an error naming file and line."""
+    for number, _, _, value in iter_jsonl_offsets(path, contains):
+        yield number, value
+
+
+def iter_jsonl_offsets(path: Path, contains: bytes | None = None) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
+    """(line number, byte offset, byte length, object) for every line, read one line at a time.
+    `contains`: only lines holding these bytes are decoded (a cheap filter, e.g. for one field)."""
     if Path(path).is_dir():
         raise HarnessError(f"{path}: is a directory, expected a JSONL file")
+    offset = 0
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            start, offset = offset, offset + len(raw)
+            if contains is not None and contains not in raw:
+                continue
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -162,7 +187,26 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise HarnessError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
             if not isinstance(value, dict):
                 raise HarnessError(f"{path}:{number}: expected a JSON object")
-            yield number, value
+            yield number, start, len(raw), value
+
+
+class LinesAt:
+    """Records of a JSONL file read back by (offset, length), one at a time, on every iteration:
+    a stage's work list that holds positions, not responses."""
+
+    def __init__(self, path: Path, spans: list[tuple[int, int]]):
+        self.path, self.spans = Path(path), spans
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if not self.spans:
+            return
+        with open(self.path, "rb") as handle:
+            for offset, length in self.spans:
+                handle.seek(offset)
+                yield json.loads(handle.read(length))
 
 
 def cut_partial_last_line(path: Path) -> None:
@@ -236,7 +280,21 @@ class RunDir:
         cut_partial_last_line(path)
         return [record for _, record in iter_jsonl(path)]
 
+    def iter_records(self, name: str, fields: Iterable[str] | None = None,
+                     contains: bytes | None = None) -> Iterator[dict[str, Any]]:
+        """The records of DIR/name one at a time (memory independent of the file's size); with
+        `fields`, only those keys of each record (e.g. everything but the response); with
+        `contains`, only lines that hold those bytes."""
+        path = self.path / name
+        if not path.exists():
+            return
+        cut_partial_last_line(path)
+        wanted = tuple(fields) if fields is not None else None
+        for _, record in iter_jsonl(path, contains):
+            yield record if wanted is None else {key: record[key] for key in wanted if key in record}
+
     def generations(self) -> list[dict[str, Any]]:
+        """All generations in memory: small runs and tests only; stages stream (`iter_records`)."""
         return self.records(GENERATIONS)
 
     def grades(self) -> list[dict[str, Any]]:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
 from harness.errors import HarnessError
-from harness.rundir import write_atomic
 from reports.markdown import md_table, pct
 from reports.runs import SuiteRun
 from suites.papers import check_paper, paper_rows

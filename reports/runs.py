@@ -16,6 +16,8 @@ from harness.identity import comparable_identity, problem_ids_sha256, suite_sett
 from harness.rundir import RunDir
 
 Counts = dict[str, tuple[int, int]]  # problem_id -> (samples, correct samples)
+GRADE_FIELDS = ("suite", "problem_id", "sample", "correct")
+PUBLISHED_FIELDS = ("suite", "problem_id", "sample", "published_correct")
 
 
 @dataclass
@@ -107,8 +109,10 @@ def load_run(path: Path) -> list[SuiteRun]:
         raise HarnessError(f"{run.metrics_path}: not found; the run did not finish (re-run its command to resume)")
     manifest = run.manifest()
     identities = {entry["name"]: entry for entry in manifest.get("suites", [])}
-    grades = by_suite(run.grades())
-    published = by_suite([g for g in run.generations() if "published_correct" in g]) if run.generations_path.exists() else {}
+    grades = by_suite(run.iter_records("grades.jsonl", GRADE_FIELDS))
+    # streamed: of generations.jsonl only the publisher's verdicts (imported runs) are kept
+    published = by_suite(g for g in run.iter_records("generations.jsonl", PUBLISHED_FIELDS, b'"published_correct"')
+                       if "published_correct" in g)
     suite_runs = []
     for metrics in run.metrics():
         name = metrics["suite"]
@@ -128,7 +132,7 @@ def load_run(path: Path) -> list[SuiteRun]:
     return suite_runs
 
 
-def by_suite(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def by_suite(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         groups[record["suite"]].append(record)

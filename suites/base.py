@@ -7,7 +7,7 @@ CLI flags, the comparability rule and the deviation sentences are derived from t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 

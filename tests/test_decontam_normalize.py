@@ -34,8 +34,10 @@ def test_latex_command_names_stay_words_except_layout_ones():
     assert normalize(r"\sqrt{x} \cdot \text{cm} \mathbb{R} \leftarrow") == ["sqrt", "x", "cdot", "cm", "r", "leftarrow"]
 
 
-def test_letters_and_digits_in_one_run_stay_one_word():
-    assert normalize("2x abc301 h2o") == ["2x", "abc301", "h2o"]
+def test_a_word_is_cut_where_a_letter_meets_a_digit_only():
+    # `cdot3` is what `\cdot3` becomes with its backslash stripped; `2x` stays whole
+    assert normalize("2x abc301 h2o") == ["2x", "abc", "301", "h", "2o"]
+    assert normalize("2^3\\cdot3^x") == normalize("2^3 cdot3^x") == ["2", "3", "cdot", "3", "x"]
 
 
 def test_batch_hasher_agrees_with_the_reference_words():

@@ -158,3 +158,24 @@ def test_unknown_suite_and_bad_n_are_clear_errors():
         build_index(["nope"], 10)
     with pytest.raises(HarnessError, match="--ngram 0"):
         build_index(["aime24"], 0)
+
+
+def punctuation_stripped(text: str) -> str:
+    """A copy with every non-word character gone: `\\left(` -> `left`, `\\text{cm}` -> `text cm`, `\\cdot3` -> `cdot3`."""
+    return re.sub(r"[^\w\s]|_", " ", text)
+
+
+def test_every_problem_copied_without_its_punctuation_is_found_and_english_is_not(index, background):
+    plants = [((name, problem.problem_id, "stripped"), punctuation_stripped(problem.statement))
+              for name in SUITES for problem in problems(name)
+              if len(normalize(problem.statement)) >= MIN_SHORT_WORDS]
+    english = ["Turn left at the second light, then keep right until the text on the big sign says quad.",
+               "Write the text of your answer on the left and the right margin of the page, in big letters.",
+               "Let me know if the left side or the right side of the table is bigger than the text box.",
+               "The robot moves left, right, left again; print the final position as text, one line per test."]
+    rows, where = corpus_with_plants(background + english, plants)
+    rows += english
+    found = dict(check_texts(rows, index=index))
+    assert sorted(found) == sorted(where)  # recall 1.0 on planted copies, no other row flagged
+    for row, (name, problem_id, _) in where.items():
+        assert (name, problem_id) in {(m["suite"], m["problem_id"]) for m in found[row]}

@@ -86,7 +86,9 @@ class BackendInfo:
 
     shard_unit: "batch" = consecutive `batch_size` requests (a batch is seeded by its first
     request, so shards must keep whole batches); "problem" = the samples of one problem (sent as
-    one seeded request).
+    one seeded request). `order`: how the backend reorders the requests it is given before
+    cutting its batches (hf: longest prompt first); shard cutting applies it too, so a shard's
+    units are the batches the backend would make.
     """
 
     name: str
@@ -100,6 +102,8 @@ class BackendInfo:
     prompt_tokenizer: Callable[[str, dict[str, Any]], str | None] = lambda model, options: model
     # (controls, options) -> why this backend cannot honour them, or None
     refuses: Callable[[PromptControls, dict[str, Any]], str | None] = lambda controls, options: None
+    # the order a backend generates requests in (before cutting "batch" units); must be stable
+    order: Callable[[Sequence["Request"]], list["Request"]] = list
 
     def unit_size(self, options: dict[str, Any]) -> int | None:
         return options.get("batch_size") or self.default_batch_size

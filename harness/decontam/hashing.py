@@ -4,7 +4,7 @@ The batch is `prepare`d per text and joined into one byte buffer; a 256-byte tab
 separator into a space, word boundaries come from one comparison, and each word's hash is a
 polynomial of its bytes (mod 2**64, summed with `np.add.reduceat`), passed through a 64-bit
 finaliser.
-The LaTeX rule is applied to the few words directly after a backslash. This replaces a Python
+The LaTeX rule is applied to the few words whose hash is a layout command's or an alias's. This replaces a Python
 dictionary lookup per word, which cost twice as much as all of this together. The same code hashes
 the evaluation side, and `normalize.words` is the readable reference it is checked against.
 """
@@ -62,6 +62,9 @@ def word_hashes(words: list[bytes]) -> np.ndarray:
 LAYOUT_HASHES = np.sort(word_hashes(sorted(LAYOUT_COMMANDS)))
 ALIAS_FROM = word_hashes(list(COMMAND_ALIASES))
 ALIAS_TO = word_hashes(list(COMMAND_ALIASES.values()))
+RULE_MASK = np.uint64(0xFFFF)
+RULE_FILTER = np.zeros(1 << 16, dtype=bool)
+RULE_FILTER[np.concatenate((LAYOUT_HASHES, ALIAS_FROM)) & RULE_MASK] = True
 
 
 def batch_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -72,18 +75,24 @@ def batch_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     is_word = np.frombuffer(joined.translate(WORD_BYTES), dtype=np.uint8) != 32
     edges = np.flatnonzero(np.diff(np.concatenate(([False], is_word, [False])).view(np.int8)))
     starts, ends = edges[::2], edges[1::2]
+    # a letter followed by a digit inside a word ends one word and starts the next (`cdot3`)
+    digit = (raw >= 48) & (raw <= 57)
+    cuts = np.flatnonzero(is_word[:-1] & ~digit[:-1] & digit[1:]) + 1
+    if len(cuts):
+        starts, ends = np.sort(np.concatenate((starts, cuts))), np.sort(np.concatenate((ends, cuts)))
     hashes = _hash_spans(raw, is_word, starts, ends)
     document_starts = np.cumsum([0] + [len(p) + 1 for p in prepared[:-1]])
     documents = np.searchsorted(document_starts, starts, side="right") - 1
-    commands = np.flatnonzero(raw[np.maximum(starts, 1) - 1] == BACKSLASH) if len(starts) else starts
-    if len(commands):
-        commands = commands[starts[commands] > 0]
-        command_hashes = hashes[commands]
-        alias = np.isin(command_hashes, ALIAS_FROM)
+    # the LaTeX rule on every word, backslash or not: a 64 K-entry bitmap of the few layout and
+    # alias hashes picks candidates, which are then looked up exactly
+    candidates = np.flatnonzero(RULE_FILTER[hashes & RULE_MASK])
+    if len(candidates):
+        rule_hashes = hashes[candidates]
+        alias = np.isin(rule_hashes, ALIAS_FROM)
         if alias.any():
             lookup = dict(zip(ALIAS_FROM.tolist(), ALIAS_TO.tolist()))
-            hashes[commands[alias]] = [lookup[value] for value in command_hashes[alias].tolist()]
-        layout = commands[np.isin(command_hashes, LAYOUT_HASHES)]
+            hashes[candidates[alias]] = [lookup[value] for value in rule_hashes[alias].tolist()]
+        layout = candidates[np.isin(rule_hashes, LAYOUT_HASHES)]
         if len(layout):
             keep = np.ones(len(hashes), dtype=bool)
             keep[layout] = False

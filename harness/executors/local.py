@@ -6,7 +6,7 @@ are taken into the main files first, so switching executors on resume loses and 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from harness.backends.base import Request
 from harness.executors import BackendRecipe
@@ -16,7 +16,7 @@ from harness.progress import progress
 from harness.rundir import GENERATIONS, GRADES, RunDir, sample_key
 
 GenerationWork = list[tuple[Any, list[Request]]]  # (SuitePlan, its pending requests)
-GradingWork = list[tuple[Any, list[dict[str, Any]]]]  # (SuitePlan, its ungraded generations)
+GradingWork = list[tuple[Any, Sequence[dict[str, Any]]]]  # (SuitePlan, its ungraded generations; may be lazy)
 
 
 class LocalExecutor:
@@ -49,17 +49,21 @@ class LocalExecutor:
         backend.close()
 
     def grade(self, run: RunDir, work: GradingWork) -> None:
-
-        absorbed = ShardStore(run).assemble(GRADES_STAGE, [sample_key(g) for _, todo in work for g in todo])
+        """Streams: each suite's ungraded generations are read one at a time (work lists may be
+        lazy, e.g. harness.rundir.LinesAt) and at most a bounded window is in the grading pool."""
+        absorbed = ShardStore(run).assemble(GRADES_STAGE, (sample_key(g) for _, todo in work for g in todo))
         with run.writer(GRADES) as writer:
             for plan, todo in work:
-                todo = [g for g in todo if sample_key(g) not in absorbed]
-                if not todo:
-                    continue
+                total = len(todo) if hasattr(todo, "__len__") else None
+                if total is not None:
+                    total -= sum(1 for key in absorbed if key[0] == plan.suite.name)
+                    if total <= 0:
+                        continue
                 problems = plan.by_id
-                items = [(g, graded_text(g), problems[g["problem_id"]].answer) for g in todo]
+                items = ((g, graded_text(g), problems[g["problem_id"]].answer)
+                         for g in todo if sample_key(g) not in absorbed)
                 grader = plan.suite.grader(plan.options)
-                with progress(len(items), f"grade {plan.suite.name}") as bar:
+                with progress(total, f"grade {plan.suite.name}") as bar:
                     for generation, verdict in grade_stream(grader, items, plan.suite.verdict_timeout):
                         writer.write(grade_record(generation, verdict, plan.options))
                         bar.update(1)

@@ -70,9 +70,11 @@ class Shard:
 
 
 def generation_units(requests: Sequence[Request], info: BackendInfo, options: dict[str, Any]) -> list[list[Request]]:
-    """The backend's declared unit: its batches (consecutive requests), or one problem's samples."""
+    """The backend's declared unit: its batches (consecutive requests in the backend's own order,
+    `info.order`), or one problem's samples."""
     if info.shard_unit == "batch":
         size = info.unit_size(options)
+        requests = info.order(requests)
         return [list(requests[start:start + size]) for start in range(0, len(requests), size)]
     return group_by_problem(requests)
 

@@ -16,7 +16,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.graders.answer_region import THINK_CLOSE, THINK_OPEN
 from harness.grading import graded_text
-from harness.rundir import RunDir, read_json
+from harness.rundir import RunDir
 from reports.lengths import Sample, analytics, truncation_rate
 from reports.run_index import RunIndex, read_line
 
