@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from harness.errors import HarnessError
 from harness.schema import check_schema_version
@@ -37,13 +37,14 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace `path` with `data` all at once: readers and re-runs see the old file or the new one."""
+def replace_atomically(path: Path, write: Callable[[Any], Any]) -> Any:
+    """`write(handle)` into a temp file beside `path`, fsync, rename over `path`: readers and re-runs
+    see the old file or the new one, never a prefix. Returns what `write` returns."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            result = write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -51,6 +52,12 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_directory(path.parent)
+    return result
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace `path` with `data` all at once (see replace_atomically)."""
+    replace_atomically(path, lambda handle: handle.write(data.encode("utf-8") if isinstance(data, str) else data))
 
 
 def fsync_directory(directory: Path) -> None:
@@ -73,22 +80,14 @@ def write_json_atomic(path: Path, value: Any) -> None:
 def write_lines_atomic(path: Path, records: Iterable[dict[str, Any]]) -> int:
     """A whole JSONL file, streamed to a temp file then renamed (as `write_atomic`); returns the
     number of lines. Memory does not depend on how many records there are."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    count = 0
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_directory(path.parent)
-    return count
+    def write(handle) -> int:
+        count = 0
+        for record in records:
+            handle.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+            count += 1
+        return count
+
+    return replace_atomically(path, write)
 
 
 def directory_is_empty(path: Path) -> bool:

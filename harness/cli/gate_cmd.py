@@ -121,12 +121,7 @@ def run_plan(args) -> int:
     suites = [s.strip() for s in args.suite.split(",") if s.strip()] if args.suite else None
     result = plan(load_run(args.baseline), args.power, args.alpha, args.max_drop, args.drop, suites)
     result["settings"]["baseline"] = str(args.baseline)
-    if args.json is not None:
-        text = json.dumps(result, indent=2)
-        if str(args.json) == "-":
-            print(text)
-        else:
-            write_atomic(args.json, text + "\n")
+    write_json_output(args.json, result)
     to_stderr = args.json is not None and str(args.json) == "-"
     console = Console(stderr=to_stderr)
     if not console.is_terminal:
@@ -157,13 +152,19 @@ def plan_table(result: dict) -> Table:
     return table
 
 
+def write_json_output(path: Path | None, result: dict) -> None:
+    """--json FILE (written atomically) or '-' (stdout)."""
+    if path is None:
+        return
+    text = json.dumps(result, indent=2)
+    if str(path) == "-":
+        print(text)
+    else:
+        write_atomic(path, text + "\n")
+
+
 def write_outputs(args, result: dict) -> None:
-    if args.json is not None:
-        text = json.dumps(result, indent=2)
-        if str(args.json) == "-":
-            print(text)
-        else:
-            write_atomic(args.json, text + "\n")
+    write_json_output(args.json, result)
     if args.summary is not None:
         with open(args.summary, "a", encoding="utf-8") as handle:
             handle.write(to_markdown(result) + f"\nSee the evidence: `{view_command(args)}`\n\n")
