@@ -28,7 +28,7 @@ def _ints(rng: random.Random, count: int, low: int = -20, high: int = 50) -> lis
 
 
 def stdin_problem(rng: random.Random) -> Problem:
-    kind, k = rng.choice(["sum", "max", "min", "count_above"]), rng.randint(2, 9)
+    kind, k = rng.choice(["sum", "max", "min", "count_above"]), rng.randint(2, 15)
     if kind == "sum":
         question = f"The input is one line of integers separated by spaces. Print their sum multiplied by {k}."
         code, answer = f"nums = list(map(int, input().split()))\nprint(sum(nums) * {k})", lambda xs: sum(xs) * k
@@ -50,7 +50,7 @@ def stdin_problem(rng: random.Random) -> Problem:
 
 
 def functional_problem(rng: random.Random) -> Problem:
-    kind, k = rng.choice(["scale", "evens", "shift"]), rng.randint(2, 9)
+    kind, k = rng.choice(["scale", "evens", "shift"]), rng.randint(2, 15)
     if kind == "scale":
         name, question = "scaleSum", f"return the sum of the list `nums` multiplied by {k}."
         body, answer = f"return sum(nums) * {k}", lambda xs: sum(xs) * k

@@ -33,6 +33,7 @@ class TasksConfig(Section):
     seed: int = 0
     code_domains: list[str] = ["stdin", "functional"]  # harness.training.code_tasks (data: toy_code)
     code_rl: int = Field(8, ge=1)  # code problems per code domain for RL
+    code_train: int = Field(0, ge=0)  # code problems per code domain mixed into the toy SFT data
 
 
 class SFTConfig(Section):

@@ -16,10 +16,11 @@ from harness.training.toy_tasks import generate_splits
 
 
 def toy_code_splits(tasks: TasksConfig) -> dict[str, list[dict]]:
-    """The generated code problems with tests (harness.training.code_tasks); only an RL split."""
+    """The generated code problems with tests (harness.training.code_tasks): train (mixed into the toy
+    SFT data when tasks.code_train > 0, reference solutions as completions) and rl, disjoint."""
     from harness.training.code_tasks import generate_code_splits
 
-    return generate_code_splits({"rl": tasks.code_rl}, tasks.code_domains, tasks.seed)
+    return generate_code_splits({"train": tasks.code_train, "rl": tasks.code_rl}, tasks.code_domains, tasks.seed)
 
 
 def toy_splits(tasks: TasksConfig) -> dict[str, list[dict]]:
@@ -61,6 +62,8 @@ def load_rows(source: str, split: str, tasks: TasksConfig, required: tuple[str, 
               allow_contaminated: bool) -> tuple[list[dict], dict[str, Any]]:
     if source == "toy":
         rows = toy_splits(tasks)[split]
+        if split == "train" and tasks.code_train:
+            rows = rows + toy_code_splits(tasks)["train"]
     elif source == "toy_code":
         rows = toy_code_splits(tasks)[split]
     else:
