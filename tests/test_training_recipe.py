@@ -158,3 +158,34 @@ def test_n_below_k_is_refused(tmp_path):
     config.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "probe": {"n": 2, "k": 4}}))
     result = run_harness("train", "probe", "--config", str(config))
     assert result.returncode == 2 and "n = 2 < k = 4" in result.stderr
+
+
+@pytest.mark.parametrize("phases, message", [
+    ([{"name": "a", "max_new_tokens": 8, "steps": 1}, {"name": "a", "max_new_tokens": 8, "steps": 1}], "unique"),
+    ([{"name": "c", "data": "toy_code", "max_new_tokens": 8, "steps": 1}], "needs reward code"),
+    ([{"name": "Bad Name", "max_new_tokens": 8, "steps": 1}], "mgpo.phases.0.name"),
+])
+def test_bad_phases_are_one_line_errors(tmp_path, phases, message):
+    from harness.errors import HarnessError
+    from harness.training.config import load_config
+
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "mgpo": {"phases": phases}}))
+    with pytest.raises(HarnessError, match=message):
+        load_config(config)
+
+
+def test_phases_are_stage_directories_in_order_and_eval_takes_the_last(tmp_path):
+    from harness.training.config import TrainConfig
+    from harness.training.stages import eval_models
+
+    config = TrainConfig.model_validate({"out": str(tmp_path), "mgpo": {"phases": TINY["mgpo"]["phases"]}})
+    names = [name for name, _ in config.mgpo.phase_configs()]
+    assert names == PHASES
+    assert [(c.reward, c.data, c.max_new_tokens, c.steps) for _, c in config.mgpo.phase_configs()] == \
+        [("math", "toy", 24, 2), ("math", "toy", 32, 2), ("code", "toy_code", 64, 3)]
+    (tmp_path / "mgpo-code" / "checkpoints" / "step-000003").mkdir(parents=True)
+    (tmp_path / "mgpo-math" / "checkpoints" / "step-000009").mkdir(parents=True)
+    assert eval_models(config)["mgpo-final"].endswith("mgpo-code/checkpoints/step-000003")
+    single = TrainConfig.model_validate({"out": str(tmp_path)})
+    assert [name for name, _ in single.mgpo.phase_configs()] == ["mgpo"]
