@@ -67,3 +67,33 @@ def test_one_trl_step_matches_one_loop_step(setup):
     for (name, a), b in zip(trainer.model.named_parameters(), reference.parameters()):
         assert torch.allclose(a, b, atol=1e-6), name
     assert schedule.get_last_lr()[0] == pytest.approx(cfg.lr / (cfg.warmup_steps + 1))
+
+
+@pytest.mark.slow
+def test_harness_train_sft_runs_on_trl_and_leaves_probe_checkpoints(tmp_path):
+    import json
+
+    import yaml
+    from transformers import AutoModelForCausalLM
+
+    from conftest import read_jsonl, run_harness
+
+    chars = char_tokenizer()
+    tiny_qwen2(vocab_size=len(chars), eos_token_id=chars.eos_token_id, pad_token_id=chars.pad_token_id,
+               tie=False).save_pretrained(tmp_path / "pico")
+    chars.save_pretrained(tmp_path / "pico")
+    (tmp_path / "sft.jsonl").write_text("".join(json.dumps({"prompt": f"say {i}", "completion": f"{i % 3} ok"}) + "\n"
+                                                for i in range(8)))
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"out": str(tmp_path / "out"), "model": str(tmp_path / "pico"), "threads": 1,
+                                      "sft": {"data": str(tmp_path / "sft.jsonl"), "trainer": "trl", "steps": 3,
+                                              "batch_size": 2, "save_every": 2, "lr": 1e-3, "max_length": 64}}))
+    result = run_harness("train", "sft", "--config", str(config), timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = tmp_path / "out" / "sft"
+    log = read_jsonl(out / "log.jsonl")
+    assert [r["step"] for r in log] == [1, 2, 3] and all(r["trainer"] == "trl" and r["loss"] > 0 for r in log)
+    names = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert names == ["step-000002", "step-000003"]
+    AutoModelForCausalLM.from_pretrained(out / "checkpoints" / "step-000003")
+    assert json.loads((out / "manifest.json").read_text())["trainer"]["trainer"] == "trl.SFTTrainer"
