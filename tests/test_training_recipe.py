@@ -1,20 +1,33 @@
-"""The whole recipe end to end on the embedded SmolLM2-135M (tiny sizes): mechanics, not accuracy."""
+"""The CPU recipe (cpu-smollm2.yaml) end to end on the embedded SmolLM2-135M with tiny sizes:
+SFT -> probe -> merge -> math MGPO -> longer math MGPO -> code MGPO (sandboxed LCB grader) -> eval
+-> report. Mechanics, not accuracy."""
 import json
 
 import pytest
 import yaml
 
-from conftest import run_harness
+from conftest import REPO, run_harness
 
-TINY = {
-    "model": "smollm2-135m", "threads": 1,
-    "tasks": {"train": 4, "probe": 1, "rl": 2, "eval": 1},
-    "sft": {"steps": 2, "batch_size": 2, "save_every": 1, "lr": 5.0e-5},
-    "probe": {"n": 2, "k": 2, "max_tokens": 24},
-    "mgpo": {"steps": 2, "prompts_per_step": 2, "group_size": 2, "lam": 1.0, "max_new_tokens": 24,
-             "save_every": 1, "lr": 1.0e-6},
-    "eval": {"n": 1, "max_tokens": 24},
-}
+RECIPE = REPO / "harness" / "training" / "recipes" / "cpu-smollm2.yaml"
+
+
+def tiny_recipe() -> dict:
+    """cpu-smollm2.yaml with every size shrunk; its phases kept in order, a few steps each."""
+    config = yaml.safe_load(RECIPE.read_text())
+    config["tasks"].update(train=4, probe=1, rl=2, eval=1, code_train=2, code_rl=2)
+    config["sft"].update(steps=2, batch_size=2, save_every=1, warmup_steps=0)
+    config["probe"].update(n=2, k=2, max_tokens=24)
+    config["mgpo"].update(prompts_per_step=2, group_size=2, save_every=1, micro_batch=4, lr=1.0e-6)
+    tokens = {"math": 24, "math-long": 32, "code": 64}
+    config["mgpo"]["phases"] = [{**phase, "max_new_tokens": tokens[phase["name"]], "steps": 3 if phase["reward"] == "code" else 2}
+                                for phase in config["mgpo"]["phases"]]
+    config["eval"].update(n=1, max_tokens=24)
+    config.pop("out")
+    return config
+
+
+TINY = tiny_recipe()
+PHASES = ["mgpo-math", "mgpo-math-long", "mgpo-code"]
 LOG_KEYS = {"reward_mean", "frac_zero_std", "w_mean", "w_std", "clip_fraction", "entropy", "response_len_mean",
             "response_len_max", "truncation_rate", "grad_norm", "loss"}
 
@@ -34,7 +47,7 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     out, _ = recipe
     sft = json.loads((out / "sft" / "manifest.json").read_text())
     assert sft["finished_at"] and sft["decontamination"]["policy"] == "drop"
-    assert sft["decontamination"]["rows_checked"] == 16
+    assert sft["decontamination"]["rows_checked"] == 16 + 4  # 4 math domains x 4, 2 code domains x 2
     assert sorted(p.name for p in (out / "sft" / "checkpoints").iterdir()) == ["step-000001", "step-000002"]
     probe = {run.name: json.loads((run / "metrics.json").read_text()) for run in (out / "probe" / "runs").iterdir()}
     assert sorted(probe) == ["step-000001", "step-000002"]
@@ -47,14 +60,30 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     assert len(selection["merge_list"]) == 4
     merge = json.loads((out / "merge" / "manifest.json").read_text())["merge"]
     assert sum(merge["weights"]) == pytest.approx(1.0) and merge["tied_embeddings"]
-    log = [json.loads(line) for line in (out / "mgpo" / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == [1, 2] and LOG_KEYS <= set(log[0])
-    assert all(0.25 <= r["w_mean"] <= 1.0 for r in log)  # lambda = 1: w in [2^-1, 1]
+    for phase, steps in zip(PHASES, (2, 2, 3)):
+        log = [json.loads(line) for line in (out / phase / "log.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in log] == list(range(1, steps + 1)) and LOG_KEYS <= set(log[0])
+        assert all(0.25 <= r["w_mean"] <= 1.0 for r in log)  # lambda = 1: w in [2^-1, 1]
+        assert (out / phase / "curves.png").is_file()
+    inits = [json.loads((out / phase / "manifest.json").read_text())["init"] for phase in PHASES]
+    assert inits == [str(out / "merge" / "model"), str(out / "mgpo-math" / "checkpoints" / "step-000002"),
+                     str(out / "mgpo-math-long" / "checkpoints" / "step-000002")]
+    code = [json.loads(line) for line in (out / "mgpo-code" / "log.jsonl").read_text().splitlines()]
+    code_manifest = json.loads((out / "mgpo-code" / "manifest.json").read_text())
+    assert code_manifest["reward"]["grader"] == "fixed" and code_manifest["reward"]["sandbox"] in ("docker", "bwrap")
+    assert code_manifest["decontamination"]["rows_checked"] == 4 and "lcb_v5" in code_manifest["decontamination"]["suites"]
+    for record in code:  # every rollout has a verdict class; rewards are 0/1 (no partial credit)
+        assert sum(record["verdicts"].values()) == 4 and record["reward_mean"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+        assert record["reward_seconds"] < 4 * 24  # 2 waves of 2 rollouts within the (2+1)*3+5 s budget + grace
+    print("code phase reward curve:", [r["reward_mean"] for r in code], [r["verdicts"] for r in code])
     evaluation = sorted(run.name for run in (out / "eval" / "runs").iterdir() if (run / "metrics.json").is_file())
     assert evaluation == ["base", "merged", "mgpo-final", "sft-final"]
     report = (out / "report.md").read_text()
-    for section in ("## SFT", "## Probe", "## Merge", "## MGPO", "## Eval"):
+    for section in ("## SFT", "## Probe", "## Merge", "## MGPO phase math\n", "## MGPO phase math-long",
+                    "## MGPO phase code", "Reward curve", "## Eval"):
         assert section in report
+    timings = json.loads((out / "report.json").read_text())["timings"]
+    assert set(timings) == {"sft", "probe", "merge", "eval", *PHASES}
     reported = json.loads((out / "report.json").read_text())["eval"]
     base = {m["suite"]: m["pass@1"] for m in json.loads((out / "eval" / "runs" / "base" / "metrics.json").read_text())}
     assert {r["domain"]: r["pass@1"] for r in reported if r["model"] == "base"} == \
@@ -69,7 +98,7 @@ def test_merged_and_trained_models_load_tied_and_generate(recipe):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out, _ = recipe
-    for path in (out / "merge" / "model", out / "mgpo" / "checkpoints" / "step-000002"):
+    for path in (out / "merge" / "model", out / "mgpo-code" / "checkpoints" / "step-000003"):
         model = AutoModelForCausalLM.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
         assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
@@ -92,20 +121,22 @@ def test_rerunning_reuses_finished_stages_and_another_config_is_refused(recipe):
 @pytest.mark.slow
 def test_mgpo_resumes_after_its_latest_checkpoint(recipe):
     out, config = recipe
-    manifest_path = out / "mgpo" / "manifest.json"
+    manifest_path = out / "mgpo-math" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["finished_at"] = None  # as if killed after step 1
     manifest_path.write_text(json.dumps(manifest))
     import shutil
 
-    shutil.rmtree(out / "mgpo" / "checkpoints" / "step-000002")
-    first = json.loads((out / "mgpo" / "log.jsonl").read_text().splitlines()[0])
+    shutil.rmtree(out / "mgpo-math" / "checkpoints" / "step-000002")
+    first = json.loads((out / "mgpo-math" / "log.jsonl").read_text().splitlines()[0])
     result = run_harness("train", "mgpo", "--config", str(config), timeout=1800)
     assert result.returncode == 0, result.stderr[-2000:]
-    log = [json.loads(line) for line in (out / "mgpo" / "log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (out / "mgpo-math" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and log[0] == first
     resumed = json.loads(manifest_path.read_text())
-    assert resumed["resumed_from"].endswith("step-000001") and (out / "mgpo" / "checkpoints" / "step-000002").is_dir()
+    assert resumed["resumed_from"].endswith("step-000001") and (out / "mgpo-math" / "checkpoints" / "step-000002").is_dir()
+    # the later phases start from that same checkpoint path, so they are reused, not retrained
+    assert json.loads((out / "mgpo-code" / "manifest.json").read_text())["sessions"].__len__() == 1
 
 
 def test_a_config_with_an_unknown_key_is_a_one_line_error(tmp_path):
@@ -127,3 +158,34 @@ def test_n_below_k_is_refused(tmp_path):
     config.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "probe": {"n": 2, "k": 4}}))
     result = run_harness("train", "probe", "--config", str(config))
     assert result.returncode == 2 and "n = 2 < k = 4" in result.stderr
+
+
+@pytest.mark.parametrize("phases, message", [
+    ([{"name": "a", "max_new_tokens": 8, "steps": 1}, {"name": "a", "max_new_tokens": 8, "steps": 1}], "unique"),
+    ([{"name": "c", "data": "toy_code", "max_new_tokens": 8, "steps": 1}], "needs reward code"),
+    ([{"name": "Bad Name", "max_new_tokens": 8, "steps": 1}], "mgpo.phases.0.name"),
+])
+def test_bad_phases_are_one_line_errors(tmp_path, phases, message):
+    from harness.errors import HarnessError
+    from harness.training.config import load_config
+
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "mgpo": {"phases": phases}}))
+    with pytest.raises(HarnessError, match=message):
+        load_config(config)
+
+
+def test_phases_are_stage_directories_in_order_and_eval_takes_the_last(tmp_path):
+    from harness.training.config import TrainConfig
+    from harness.training.stages import eval_models
+
+    config = TrainConfig.model_validate({"out": str(tmp_path), "mgpo": {"phases": TINY["mgpo"]["phases"]}})
+    names = [name for name, _ in config.mgpo.phase_configs()]
+    assert names == PHASES
+    assert [(c.reward, c.data, c.max_new_tokens, c.steps) for _, c in config.mgpo.phase_configs()] == \
+        [("math", "toy", 24, 2), ("math", "toy", 32, 2), ("code", "toy_code", 64, 3)]
+    (tmp_path / "mgpo-code" / "checkpoints" / "step-000003").mkdir(parents=True)
+    (tmp_path / "mgpo-math" / "checkpoints" / "step-000009").mkdir(parents=True)
+    assert eval_models(config)["mgpo-final"].endswith("mgpo-code/checkpoints/step-000003")
+    single = TrainConfig.model_validate({"out": str(tmp_path)})
+    assert [name for name, _ in single.mgpo.phase_configs()] == ["mgpo"]

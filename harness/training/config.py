@@ -31,6 +31,9 @@ class TasksConfig(Section):
     rl: int = Field(32, ge=1)
     eval: int = Field(16, ge=1)
     seed: int = 0
+    code_domains: list[str] = ["stdin", "functional"]  # harness.training.code_tasks (data: toy_code)
+    code_rl: int = Field(8, ge=1)  # code problems per code domain for RL
+    code_train: int = Field(0, ge=0)  # code problems per code domain mixed into the toy SFT data
 
 
 class SFTConfig(Section):
@@ -45,6 +48,10 @@ class SFTConfig(Section):
     save_every: int = Field(10, ge=1)
     grad_clip: float = 1.0
     allow_contaminated: bool = False
+    # "loop": our reference loop (CPU); "trl": TRL's SFTTrainer with the same conventions (GPU recipe:
+    # packing, gradient checkpointing, sharding through accelerate), harness.training.sft_trl
+    trainer: Literal["loop", "trl"] = "loop"
+    gradient_checkpointing: bool = False  # trl only
 
 
 class SampledSection(Section):
@@ -94,6 +101,37 @@ class MergeConfig(Section):
     weights: list[float] | None = None  # default: uniform 1/N
 
 
+class CodeRewardConfig(Section):
+    """The code reward (harness.training.code_reward): LCB grader in the sandbox, per-rollout limits."""
+    grader: Literal["fixed", "compat"] = "fixed"
+    partial_credit: bool = False  # reward = share of tests passed (before the first failure) instead of 0/1
+    timeout_s: int = Field(2, ge=1)  # per test; the grader's wall budget is (timeout+1)*tests+5 s
+    memory_mb: int = Field(512, ge=64)
+    sandbox: Literal["auto", "docker", "bwrap", "local"] = "auto"
+    unsafe_local: bool = False
+    workers: int = Field(2, ge=1)
+
+
+PHASE_NAME = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class PhaseConfig(Section):
+    """One RL phase of the curriculum: its own stage directory OUT/mgpo-<name>/, started from the
+    previous phase's last checkpoint (the first from mgpo.init / the merged model)."""
+    name: str = Field(pattern=PHASE_NAME)
+    data: str = "toy"  # "toy" (math rl split), "toy_code" (code rl split) or a JSONL file
+    reward: Literal["math", "code"] = "math"
+    max_new_tokens: int = Field(ge=1)
+    steps: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _data_fits_reward(self):
+        if (self.data == "toy_code") != (self.reward == "code") and self.data in ("toy", "toy_code"):
+            raise ValueError(f"phase {self.name}: data {self.data} needs reward "
+                             f"{'code' if self.data == 'toy_code' else 'math'}")
+        return self
+
+
 class MGPOConfig(SampledSection):
     init: str | None = None  # default: the merged model of this recipe
     data: str = "toy"  # "toy" or a JSONL file with messages|prompt, answer
@@ -121,6 +159,26 @@ class MGPOConfig(SampledSection):
     vllm_gpu_memory_utilization: float = 0.3
     seed: int = 0
     allow_contaminated: bool = False
+    reward: Literal["math", "code"] = "math"  # of the single phase when `phases` is empty
+    code: CodeRewardConfig = CodeRewardConfig()
+    # The curriculum: ordered RL phases (data, max response tokens, reward, steps); empty = one phase
+    # from this section's own data / max_new_tokens / reward / steps, in OUT/mgpo/.
+    phases: list[PhaseConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_phases(self):
+        names = [phase.name for phase in self.phases]
+        if len(set(names)) != len(names):
+            raise ValueError(f"phase names must be unique: {names}")
+        return self
+
+    def phase_configs(self) -> list[tuple[str, "MGPOConfig"]]:
+        """[(stage name, this section with the phase's data/max_new_tokens/reward/steps)] in order."""
+        if not self.phases:
+            return [("mgpo", self)]
+        return [(f"mgpo-{phase.name}", self.model_copy(update={
+            "data": phase.data, "max_new_tokens": phase.max_new_tokens, "reward": phase.reward,
+            "steps": phase.steps, "phases": []})) for phase in self.phases]
 
     def sampling(self) -> Sampling:
         """G rollouts per prompt; top_k stays disabled (the loss scores the full distribution)."""

@@ -15,6 +15,14 @@ from harness.training.config import TasksConfig
 from harness.training.toy_tasks import generate_splits
 
 
+def toy_code_splits(tasks: TasksConfig) -> dict[str, list[dict]]:
+    """The generated code problems with tests (harness.training.code_tasks): train (mixed into the toy
+    SFT data when tasks.code_train > 0, reference solutions as completions) and rl, disjoint."""
+    from harness.training.code_tasks import generate_code_splits
+
+    return generate_code_splits({"train": tasks.code_train, "rl": tasks.code_rl}, tasks.code_domains, tasks.seed)
+
+
 def toy_splits(tasks: TasksConfig) -> dict[str, list[dict]]:
     sizes = {"train": tasks.train, "probe": tasks.probe, "rl": tasks.rl, "eval": tasks.eval}
     return generate_splits(sizes, tasks.domains, tasks.seed)
@@ -52,8 +60,15 @@ def decontamination_gate(rows: list[dict], allow_contaminated: bool) -> tuple[li
 
 def load_rows(source: str, split: str, tasks: TasksConfig, required: tuple[str, ...],
               allow_contaminated: bool) -> tuple[list[dict], dict[str, Any]]:
-    rows = toy_splits(tasks)[split] if source == "toy" else read_jsonl_rows(Path(source), required)
+    if source == "toy":
+        rows = toy_splits(tasks)[split]
+        if split == "train" and tasks.code_train:
+            rows = rows + toy_code_splits(tasks)["train"]
+    elif source == "toy_code":
+        rows = toy_code_splits(tasks)[split]
+    else:
+        rows = read_jsonl_rows(Path(source), required)
     kept, decision = decontamination_gate(rows, allow_contaminated)
     if not kept:
         raise HarnessError(f"{source}: every training row was refused by the decontamination check")
-    return kept, {"source": source, "split": split if source == "toy" else None, **decision}
+    return kept, {"source": source, "split": split if source in ("toy", "toy_code") else None, **decision}

@@ -10,7 +10,6 @@ gradient is not); with mu > 1 they are computed once, before the first update.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import torch
 
 from harness.graders.math import grade_math
 from harness.training.advantages import zero_std_fraction
+from harness.training.checkpoint import latest_checkpoint, save_checkpoint  # noqa: F401 (re-exported)
 from harness.training.logprobs import completion_logprobs
 from harness.training.losses import aggregate, clip_fraction, clipped_surrogate, k3_kl
 from harness.training.mgpo import mgpo_advantages
@@ -108,14 +108,6 @@ def pick_prompts(rows: list[dict], count: int, seed: int, step: int) -> list[dic
     return random.Random(f"{seed}:{step}").sample(rows, min(count, len(rows)))
 
 
-def latest_checkpoint(stage_path: Path) -> Path | None:
-    done = sorted(p for p in (stage_path / "checkpoints").glob("step-*") if (p / "trainer_state.pt").is_file())
-    return done[-1] if done else None
-
-
 def save_rl_checkpoint(model, tokenizer, optimizer, step: int, path: Path) -> None:
-    staging = path.with_name(path.name + ".tmp")
-    model.save_pretrained(staging, safe_serialization=True)
-    tokenizer.save_pretrained(staging)
-    torch.save({"step": step, "optimizer": optimizer.state_dict(), "time": time.time()}, staging / "trainer_state.pt")
-    staging.rename(path)
+    """HF directory + trainer_state.pt (step, optimizer, RNG states), atomically (harness.training.checkpoint)."""
+    save_checkpoint(model, tokenizer, path, {"step": step, "optimizer": optimizer.state_dict()})

@@ -1,4 +1,7 @@
-"""The whole recipe: SFT -> probe -> merge -> MGPO -> eval, and one report (report.md + report.json).
+"""The whole recipe: SFT -> probe -> merge -> MGPO phases -> eval, and one report (report.md + report.json).
+
+MGPO is the curriculum of `mgpo.phases` (e.g. math at 16K, math at 32K, code), one stage directory
+and one report section per phase (reward curve, and the verdict classes of a code phase).
 
 The probe and eval numbers are read from the metrics.json of the stages' run directories
 (OUT/probe/runs/*, OUT/eval/runs/*), the same files `harness report leaderboard` reads.
@@ -16,7 +19,8 @@ import pandas as pd
 
 from harness.training.config import TrainConfig
 from harness.training.evaluation import stage_runs, stage_table
-from harness.training.mgpo_stage import train_mgpo
+from harness.training.mgpo_stage import default_init, train_mgpo, train_phase
+from harness.training.checkpoint import latest_checkpoint
 from harness.training.sft import train_sft
 from harness.training.stage import read_jsonl
 from harness.training.stages import run_eval, run_merge, run_probe, step_of
@@ -27,6 +31,14 @@ STAGES = {"sft": train_sft, "probe": run_probe, "merge": run_merge, "mgpo": trai
 def run_recipe(config: TrainConfig) -> Path:
     timings = {}
     for name, run in STAGES.items():
+        if name == "mgpo":  # one timing per RL phase
+            init = default_init(config)
+            for phase, cfg in config.mgpo.phase_configs():
+                started = time.perf_counter()
+                path = train_phase(config, phase, cfg, init)
+                init = str(latest_checkpoint(path) or init)
+                timings[phase] = round(time.perf_counter() - started, 1)
+            continue
         started = time.perf_counter()
         run(config)
         timings[name] = round(time.perf_counter() - started, 1)
@@ -44,7 +56,54 @@ def markdown(frame: pd.DataFrame) -> str:
 def mgpo_summary(log: list[dict]) -> pd.DataFrame:
     keys = ["step", "reward_mean", "frac_zero_std", "w_mean", "w_std", "clip_fraction", "entropy",
             "response_len_mean", "truncation_rate", "grad_norm", "seconds"]
-    return pd.DataFrame([{k: r.get(k) for k in keys} for r in log])
+    rows = []
+    for record in log:
+        row = {k: record.get(k) for k in keys}
+        if "verdicts" in record:  # a code phase: the verdict classes of the step's rollouts
+            row["verdicts"] = " ".join(f"{k}={v}" for k, v in record["verdicts"].items() if v)
+            row["reward_seconds"] = record.get("reward_seconds")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str, list]]:
+    lines, records = [], {}
+    for name, cfg in config.mgpo.phase_configs():
+        log = read_jsonl(out / name / "log.jsonl")
+        if not log:
+            continue
+        summary = mgpo_summary(log)
+        records[name] = summary.to_dict("records")
+        manifest = out / name / "manifest.json"
+        reward = json.loads(manifest.read_text()).get("reward", {}) if manifest.is_file() else {}
+        curve = ", ".join(f"{r['reward_mean']:.2f}" for r in log)
+        title = "## MGPO" if name == "mgpo" else f"## MGPO phase {name.removeprefix('mgpo-')}"
+        lines.append(f"{title}\nData `{cfg.data}`, reward {json.dumps(reward)}, max response tokens "
+                     f"{cfg.max_new_tokens}, {len(log)}/{cfg.steps} steps. Reward curve (mean per step): {curve}.\n\n"
+                     + markdown(summary) + f"\n![curves]({name}/curves.png)\n")
+    return lines, records
+
+
+def stage_names(config: TrainConfig) -> list[str]:
+    return ["sft", "probe", "merge", *(name for name, _ in config.mgpo.phase_configs()), "eval"]
+
+
+def recorded_seconds(out: Path, names: list[str]) -> dict[str, float]:
+    """Wall seconds of each finished stage's sessions (from its manifest), so a re-run that reuses
+    finished stages still reports the time they took; a resumed stage sums its sessions up to the finish."""
+    from datetime import datetime
+
+    seconds = {}
+    for name in names:
+        path = out / name / "manifest.json"
+        manifest = json.loads(path.read_text()) if path.is_file() else {}
+        sessions = manifest.get("sessions") or []
+        if manifest.get("finished_at") and sessions:
+            start = datetime.fromisoformat(sessions[0]["started_at"])
+            seconds[name] = round((datetime.fromisoformat(manifest["finished_at"]) - start).total_seconds(), 1)
+            if len(sessions) > 1:
+                seconds[name + " (resumed)"] = len(sessions) - 1
+    return seconds
 
 
 def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -> Path:
@@ -53,15 +112,19 @@ def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -
     probe = stage_table(stage_runs(out / "probe"))
     selection = json.loads((out / "probe" / "selection.json").read_text()) if (out / "probe" / "selection.json").is_file() else {}
     merge = json.loads((out / "merge" / "manifest.json").read_text()).get("merge", {}) if (out / "merge" / "manifest.json").is_file() else {}
-    mgpo = mgpo_summary(read_jsonl(out / "mgpo" / "log.jsonl"))
+    mgpo_lines, mgpo = phase_sections(config, out)
     evaluation = stage_table(stage_runs(out / "eval"))
     k = config.probe.k
     lines = [f"# Training recipe report: {out.name}\n",
              f"Model `{config.model}`, domains {', '.join(config.tasks.domains)}. Values the paper does not state "
              f"(lambda = {config.mgpo.lam}, G = {config.mgpo.group_size}, RL lr = {config.mgpo.lr}, beta = {config.mgpo.beta}, "
              f"K = {k}) are this config's choices.\n"]
+    recorded = recorded_seconds(out, stage_names(config))
+    if recorded:
+        lines.append("Stage wall times (s, first start to finish, from the manifests): "
+                     + ", ".join(f"{k_}: {v}" for k_, v in recorded.items()) + "\n")
     if timings:
-        lines.append("Stage wall times (s): " + ", ".join(f"{k_}: {v}" for k_, v in timings.items()) + "\n")
+        lines.append("This invocation (s; a reused stage takes ~0): " + ", ".join(f"{k_}: {v}" for k_, v in timings.items()) + "\n")
     if sft_log:
         lines.append(f"## SFT\n{len(sft_log)} steps, loss {sft_log[0]['loss']:.3f} -> {sft_log[-1]['loss']:.3f}, "
                      f"{sum(r['seconds'] for r in sft_log):.0f} s.\n")
@@ -74,8 +137,7 @@ def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -
     if merge:
         pairs = ", ".join(f"{Path(c).name} x {w:.3f}" for c, w in zip(merge["checkpoints"], merge["weights"]))
         lines.append(f"## Merge\nMerged: {pairs} (tied embeddings: {merge['tied_embeddings']}, dtype {merge['dtype']}).\n")
-    if not mgpo.empty:
-        lines.append("## MGPO\n" + markdown(mgpo) + "\n![curves](mgpo/curves.png)\n")
+    lines += mgpo_lines
     if not evaluation.empty:
         value = f"pass@{config.eval.k}" if config.eval.k != 1 else "pass@1"
         order = [m for m in ("base", "sft-final", "merged", "mgpo-final") if m in set(evaluation["model"])]
@@ -89,6 +151,6 @@ def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -
         lines.append(f"## Note: {key}\n{note}\n")
     (out / "report.md").write_text("\n".join(lines))
     (out / "report.json").write_text(json.dumps({
-        "timings": timings, "probe": probe.to_dict("records"), "selection": selection, "merge": merge,
-        "mgpo": mgpo.to_dict("records"), "eval": evaluation.to_dict("records")}, indent=2, default=str) + "\n")
+        "timings": timings, "stage_seconds": recorded, "probe": probe.to_dict("records"), "selection": selection, "merge": merge,
+        "mgpo": mgpo, "eval": evaluation.to_dict("records")}, indent=2, default=str) + "\n")
     return out / "report.md"

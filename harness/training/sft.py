@@ -16,6 +16,8 @@ import torch
 
 from harness.backends.prompts import render_prompt
 from harness.progress import progress
+from harness.training.checkpoint import (checkpoint_dirs, latest_checkpoint, load_state, prune_states,
+                                         restore_rng_states, save_checkpoint, step_pause, truncate_log)
 from harness.training.config import TrainConfig
 from harness.training.data import load_rows
 from harness.training.stage import StageDir, set_threads
@@ -72,19 +74,8 @@ def sft_step(model, optimizer, micro_batches: list[dict[str, torch.Tensor]], gra
     return {"loss": loss_value, "tokens": total, "grad_norm": float(norm)}
 
 
-def save_checkpoint(model, tokenizer, path: Path) -> None:
-    staging = path.with_name(path.name + ".tmp")
-    model.save_pretrained(staging, safe_serialization=True)
-    tokenizer.save_pretrained(staging)
-    staging.rename(path)
-
-
-def checkpoint_dirs(stage_path: Path) -> list[Path]:
-    """Finished checkpoints, oldest first (step-000010, step-000020, ...)."""
-    return sorted(p for p in (stage_path / "checkpoints").glob("step-*") if not p.name.endswith(".tmp"))
-
-
 def train_sft(config: TrainConfig) -> Path:
+    """The SFT stage; a killed run resumes from its latest checkpoint (optimizer, scheduler, RNG, data position)."""
     from harness.models import load_model_and_tokenizer
 
     cfg = config.sft
@@ -92,22 +83,38 @@ def train_sft(config: TrainConfig) -> Path:
                                                       "sft": cfg.model_dump(), "dtype": config.dtype})
     if stage.is_finished():
         return stage.path
-    if stage.existing():
-        from harness.errors import HarnessError
-
-        raise HarnessError(f"{stage.path}: an unfinished SFT run is there; delete it to start again")
     set_threads(config.threads)
     rows, decision = load_rows(cfg.data, "train", config.tasks, ("completion",), cfg.allow_contaminated)
     manifest = stage.start(decontamination=decision, rows=len(rows))
-    model, tokenizer, _ = load_model_and_tokenizer(config.model, config.dtype, config.device, where="model")
+    if cfg.trainer == "trl":
+        from harness.training.sft_trl import train_sft_trl
+
+        record = train_sft_trl(config, rows, stage)
+        stage.finish(manifest, trainer=record, checkpoints=[p.name for p in checkpoint_dirs(stage.path)])
+        return stage.path
+    resume = latest_checkpoint(stage.path)
+    model, tokenizer, _ = load_model_and_tokenizer(str(resume) if resume else config.model, config.dtype,
+                                                   config.device, where="model")
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (cfg.warmup_steps + 1)))
     rng = random.Random(config.tasks.seed)
     order: list[int] = []
-    bar = progress(cfg.steps, "sft")
+    first_step = 1
+    if resume:
+        state = load_state(resume)
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["scheduler"])
+        rng.setstate(state["data_rng"])
+        order = list(state["order"])
+        restore_rng_states(state["rng"])
+        first_step = state["step"] + 1
+        manifest["sessions"][-1]["resumed_from"] = str(resume)
+        stage.write(manifest)
+    truncate_log(stage.path / "log.jsonl", first_step - 1)
+    bar = progress(cfg.steps - first_step + 1, "sft")
     bar.unit = "step"
-    for step in range(1, cfg.steps + 1):
+    for step in range(first_step, cfg.steps + 1):
         started = time.perf_counter()
         micro = []
         for _ in range(cfg.grad_accum):
@@ -122,7 +129,12 @@ def train_sft(config: TrainConfig) -> Path:
         bar.update(1)
         bar.set_postfix(loss=f"{record['loss']:.3f}")
         if step % cfg.save_every == 0 or step == cfg.steps:
-            save_checkpoint(model, tokenizer, stage.path / "checkpoints" / f"step-{step:06d}")
+            state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": schedule.state_dict(),
+                     "data_rng": rng.getstate(), "order": order}
+            save_checkpoint(model, tokenizer, stage.path / "checkpoints" / f"step-{step:06d}", state)
+            prune_states(stage.path, keep=1)
+        step_pause()
     bar.close()
-    stage.finish(manifest, checkpoints=[p.name for p in checkpoint_dirs(stage.path)])
+    stage.finish(manifest, resumed_from=str(resume) if resume else None,
+                 checkpoints=[p.name for p in checkpoint_dirs(stage.path)])
     return stage.path

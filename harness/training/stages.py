@@ -15,10 +15,8 @@ from harness.training.data import toy_splits
 from harness.training.evaluation import evaluate_models, stage_plans, stage_table
 from harness.training.merge import merge_checkpoints
 from harness.training.probe import TIE_BREAK, plot_pass_at_k, select_specialists
-from harness.training.sft import checkpoint_dirs
+from harness.training.checkpoint import checkpoint_dirs
 from harness.training.stage import StageDir, set_threads
-
-
 
 
 def sft_checkpoints(config: TrainConfig) -> dict[str, str]:
@@ -92,7 +90,8 @@ def eval_models(config: TrainConfig) -> dict[str, str]:
         models["sft-final"] = str(sft[-1])
     if (config.stage_dir("merge") / "model" / "config.json").is_file():
         models["merged"] = str(config.stage_dir("merge") / "model")
-    mgpo = sorted((config.stage_dir("mgpo") / "checkpoints").glob("step-*[0-9]"))
+    last_phase = config.mgpo.phase_configs()[-1][0]  # the curriculum's last RL phase
+    mgpo = sorted((config.stage_dir(last_phase) / "checkpoints").glob("step-*[0-9]"))
     if mgpo:
         models["mgpo-final"] = str(mgpo[-1])
     return models
