@@ -18,7 +18,7 @@ def test_eval_then_grade_lcb_v5_public_tests_in_docker(tmp_path):
                        timeout=1500, env={"OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     grades = [json.loads(line) for line in (run / "grades.jsonl").read_text().splitlines()]
-    assert [g["problem_id"] for g in grades] == ["3485", "3487", "3495"]
+    assert sorted(g["problem_id"] for g in grades) == ["3485", "3487", "3495"]  # hf runs longest prompt first
     assert {g["sandbox"] for g in grades} == {"docker"} and {g["grader"] for g in grades} == {"lcb-compat@28fef95"}
     metrics = json.loads((run / "metrics.json").read_text())
     assert any("public tests only" in note for note in metrics["deviations"])

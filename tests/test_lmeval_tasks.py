@@ -75,13 +75,18 @@ def test_lm_eval_scoring_equals_harness_grade_per_sample(tasks, tmp_path, task_n
     responses = responses_for(suite_name, problems)
     lm_eval_verdicts = [task.process_results(docs[pid], [text])["pass_at_1"] for pid, text in responses]
 
+    keys, seen = [], {}  # sample numbers run 0..n-1 within each problem
+    for pid, _ in responses:
+        keys.append((pid, seen.setdefault(pid, 0)))
+        seen[pid] += 1
     generations = tmp_path / "generations.jsonl"
-    generations.write_text("".join(json.dumps({"problem_id": pid, "sample": i, "response": text}) + "\n"
-                                   for i, (pid, text) in enumerate(responses)))
+    generations.write_text("".join(json.dumps({"problem_id": pid, "sample": s, "response": text}) + "\n"
+                                   for (pid, s), (_, text) in zip(keys, responses)))
     result = run_harness("grade", "--suite", suite_name, "--generations", str(generations), "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
-    harness_verdicts = {g["sample"]: float(g["correct"]) for g in read_jsonl(tmp_path / "run" / "grades.jsonl")}
-    assert lm_eval_verdicts == [harness_verdicts[i] for i in range(len(responses))]
+    harness_verdicts = {(g["problem_id"], g["sample"]): float(g["correct"])
+                        for g in read_jsonl(tmp_path / "run" / "grades.jsonl")}
+    assert lm_eval_verdicts == [harness_verdicts[key] for key in keys]
     assert lm_eval_verdicts.count(1.0) == len(problems)  # the right answers are right, the rest are not
 
 

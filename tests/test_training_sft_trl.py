@@ -50,7 +50,19 @@ def test_trl_loss_equals_our_sft_loss_on_the_same_batch(setup):
 
 
 def test_one_trl_step_matches_one_loop_step(setup):
-    """Same batch, same AdamW and schedule, same clip: the parameters after one step agree."""
+    """Same batch, same AdamW and schedule, same clip: the parameters after one step agree.
+
+    One thread: Adam's first step divides each gradient by its own magnitude, so a near-zero
+    gradient whose sign flips with the order of a multi-threaded reduction moves by 2 x lr."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        one_step_comparison(setup)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def one_step_comparison(setup):
     tokenizer, rows, model, cfg, out = setup
     trainer = make_trainer(copy.deepcopy(model), tokenizer, rows, cfg, out, seed=0)
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(rows))])

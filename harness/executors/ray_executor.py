@@ -103,13 +103,14 @@ class RayExecutor:
         in_shards = set(store.records(GENERATIONS_STAGE))
         info = backend_info(recipe.name)
         size = self.shard_size or info.unit_size(recipe.options) or info.default_shard_size
-        shards, sampling = [], {}
+        shards, sampling, order = [], {}, []
         for plan, pending in work:
             units = generation_units(plan.requests(), info, recipe.options)
-            shards += cut_shards(GENERATIONS_STAGE, plan.suite.name, units, size,
-                                 {item_key(r) for r in pending} - in_shards)
+            wanted = {item_key(r) for r in pending}
+            shards += cut_shards(GENERATIONS_STAGE, plan.suite.name, units, size, wanted - in_shards)
             sampling[plan.suite.name] = plan.sampling
-        order = [item_key(r) for _, pending in work for r in pending]
+            # the order a local run writes: the backend's own (units are cut in it)
+            order += [item_key(r) for unit in units for r in unit if item_key(r) in wanted]
         if shards:
             self.log(f"ray: {len(in_shards & set(order))} samples already in {store.path}; "
                      f"{sum(map(len, shards))} to generate in {len(shards)} shards")
