@@ -15,6 +15,8 @@ import json
 import random
 from typing import Callable
 
+from harness.training.toy_tasks import distinct_splits
+
 INSTRUCTION_STDIN = ("Write a Python 3 program that reads the input from standard input and prints the answer. "
                      "Put the whole program in one ```python code block.")
 INSTRUCTION_FUNCTIONAL = "Put the whole class in one ```python code block."
@@ -85,24 +87,5 @@ def make_row(domain: str, split: str, index: int, question: str, code: str, test
 def generate_code_splits(sizes: dict[str, int], domains: list[str], seed: int = 0,
                          timeout: int = 2) -> dict[str, list[dict]]:
     """{split: rows}; sizes[split] problems per domain, disjoint across splits (distinct questions)."""
-    unknown = [domain for domain in domains if domain not in GENERATORS]
-    if unknown:
-        raise ValueError(f"unknown code toy domain(s) {unknown}; known: {sorted(GENERATORS)}")
-    splits: dict[str, list[dict]] = {split: [] for split in sizes}
-    for domain in domains:
-        rng = random.Random(f"{seed}:code:{domain}")
-        seen: set[str] = set()
-        for split, size in sizes.items():
-            index = 0
-            for _ in range(size * 200):
-                if index == size:
-                    break
-                question, code, tests = GENERATORS[domain](rng)
-                if question in seen:
-                    continue
-                seen.add(question)
-                splits[split].append(make_row(domain, split, index, question, code, tests, timeout))
-                index += 1
-            if index < size:
-                raise ValueError(f"code toy domain {domain}: only {index} distinct problems for split {split}")
-    return splits
+    return distinct_splits(sizes, domains, GENERATORS, "code toy", lambda domain: f"{seed}:code:{domain}",
+                           lambda domain, split, index, item: make_row(domain, split, index, *item, timeout))

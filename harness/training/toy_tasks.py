@@ -71,24 +71,32 @@ def make_row(domain: str, split: str, index: int, question: str, solution: str, 
 
 def generate_splits(sizes: dict[str, int], domains: list[str], seed: int = 0) -> dict[str, list[dict]]:
     """{split: rows}; each split holds sizes[split] problems per domain, disjoint across splits."""
-    unknown = [domain for domain in domains if domain not in GENERATORS]
+    return distinct_splits(sizes, domains, GENERATORS, "toy", lambda domain: f"{seed}:{domain}",
+                           lambda domain, split, index, item: make_row(domain, split, index, *item))
+
+
+def distinct_splits(sizes: dict[str, int], domains: list[str], generators: dict[str, Callable],
+                    kind: str, rng_key: Callable[[str], str], make: Callable[..., dict]) -> dict[str, list[dict]]:
+    """Rows from seeded generators, distinct questions across splits (math and code toy tasks):
+    `generators[domain](rng)` returns (question, ...); `make(domain, split, index, item)` the row."""
+    unknown = [domain for domain in domains if domain not in generators]
     if unknown:
-        raise ValueError(f"unknown toy domain(s) {unknown}; known: {sorted(GENERATORS)}")
+        raise ValueError(f"unknown {kind} domain(s) {unknown}; known: {sorted(generators)}")
     splits: dict[str, list[dict]] = {split: [] for split in sizes}
     for domain in domains:
-        rng = random.Random(f"{seed}:{domain}")
+        rng = random.Random(rng_key(domain))
         seen: set[str] = set()
         for split, size in sizes.items():
             index = 0
             for _ in range(size * 200):
                 if index == size:
                     break
-                question, solution, answer = GENERATORS[domain](rng)
-                if question in seen:
+                item = generators[domain](rng)
+                if item[0] in seen:
                     continue
-                seen.add(question)
-                splits[split].append(make_row(domain, split, index, question, solution, answer))
+                seen.add(item[0])
+                splits[split].append(make(domain, split, index, item))
                 index += 1
             if index < size:
-                raise ValueError(f"toy domain {domain}: only {index} distinct problems for split {split}")
+                raise ValueError(f"{kind} domain {domain}: only {index} distinct problems for split {split}")
     return splits
