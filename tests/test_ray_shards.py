@@ -123,4 +123,4 @@ def test_every_registered_backend_declares_itself():
         assert module.INFO.shard_unit in ("batch", "problem")
         assert all(option.role is Role.PLACE for option in module.INFO.options)
     assert backend_info("vllm").gpus_needed({"tensor_parallel_size": 4}) == 4
-    assert backend_info("hf").unit_size({}) == 16 and backend_info("openai").unit_size({}) is None
+    assert backend_info("hf").unit_size({}) == 32 and backend_info("openai").unit_size({}) is None

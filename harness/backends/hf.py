@@ -11,6 +11,12 @@ dtype `auto` on CPU is bfloat16 where the CPU computes it natively (AVX512-BF16 
 1.8x the tokens/s of float32 here) and float32 otherwise; the manifest records what was chosen and
 why (`dtype`, `dtype_reason`). `--dtype float32` restores the old default.
 
+Decoding: `harness.backends.hf_decode.sample_batch`, generate's token selection with finished rows
+leaving the batch (requests with stop strings, and models whose generation_config sets something
+the loop does not apply, go through `generate`); the manifest's `decode` says which ran. The default
+batch is 32: with rows leaving as they end, one batch of 32 costs far less than two of 16 (each
+decode step has a fixed cost of streaming the weights, which a second batch pays again).
+
 Progress: a line on stderr with decode steps, tokens generated, tokens/s and an ETA (the ETA is an
 upper bound: every remaining batch is assumed to run to max_tokens), updated every couple of
 seconds from inside `generate`, not once per batch.
@@ -25,10 +31,11 @@ from typing import Any, Iterator, Sequence
 
 from harness.backends.base import BackendInfo, Generation, Request, Sampling, option, positive
 from harness.backends.budget import EOS, LENGTH, Step, budget_force, cut_at_stop
+from harness.backends.hf_decode import sample_batch, unsupported_generation_settings, use_grouped_decode_attention
 from harness.backends.prompts import chat_template_sha256
 from harness.models import eos_ids, load_model_and_tokenizer, resolve_model
 
-DEFAULT_BATCH_SIZE = 16
+DEFAULT_BATCH_SIZE = 32  # finished rows leave the batch (hf_decode), so a batch's tail costs little
 DTYPES = ("auto", "bfloat16", "float32", "float16")
 
 
@@ -95,6 +102,8 @@ class HFBackend:
         self.model, self.tokenizer, self.load_path = load_model_and_tokenizer(self.spec, chosen, device)
         self.load_seconds = time.perf_counter() - started
         self.eos_ids = eos_ids(self.model, self.tokenizer)
+        self.attention = use_grouped_decode_attention(self.model) if device == "cpu" else None
+        self.generate_only = unsupported_generation_settings(getattr(self.model, "generation_config", None))
 
     def describe(self) -> dict[str, Any]:
         import torch
@@ -114,7 +123,14 @@ class HFBackend:
             "device": self.device,
             "batch_size": self.batch_size,
             "seeding": "torch.manual_seed(seed of the batch's first request) before each batch",
+            "decode": self.decode_description(),
         }
+
+    def decode_description(self) -> str:
+        if self.generate_only:
+            return f"transformers generate (the model's generation_config sets {', '.join(self.generate_only)})"
+        attention = "grouped matmul attention for decode steps" if self.attention else "the model's attention"
+        return f"harness sampling loop: finished rows leave the batch; {attention}; generate for stop strings"
 
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[Generation]:
         requests = order_requests(requests)
@@ -133,15 +149,26 @@ class HFBackend:
         encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left",
                                  add_special_tokens=False).to(self.device)
         torch.manual_seed(batch[0].seed)
-        kwargs = self._generate_kwargs(sampling)
-        if meter is not None and meter.enabled:
-            kwargs["streamer"] = meter.streamer(len(batch), self.eos_ids)
-        with torch.inference_mode():
-            output = self.model.generate(**encoded, **kwargs, **self._stop_kwargs(batch[0].controls.stop))
+        if batch[0].controls.stop or self.generate_only:
+            new_tokens = self._generate_with_generate(encoded, sampling, batch[0].controls.stop, meter)
+        else:
+            with torch.inference_mode():
+                new_tokens = sample_batch(self.model, encoded["input_ids"], encoded["attention_mask"], sampling,
+                                          self.eos_ids, meter.step if meter is not None and meter.enabled else None)
         if meter is not None:
             meter.batch_done()
-        new_tokens = output[:, encoded["input_ids"].shape[1]:].tolist()
         return [self._to_generation(request, tokens, sampling) for request, tokens in zip(batch, new_tokens)]
+
+    def _generate_with_generate(self, encoded, sampling: Sampling, stops: Sequence[str],
+                                meter: "TokenProgress | None") -> list[list[int]]:
+        import torch
+
+        kwargs = self._generate_kwargs(sampling)
+        if meter is not None and meter.enabled:
+            kwargs["streamer"] = meter.streamer(encoded["input_ids"].shape[0], self.eos_ids)
+        with torch.inference_mode():
+            output = self.model.generate(**encoded, **kwargs, **self._stop_kwargs(stops))
+        return output[:, encoded["input_ids"].shape[1]:].tolist()
 
     def _generate_kwargs(self, sampling: Sampling) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_tokens,
