@@ -33,9 +33,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import betaln, ndtri
-from scipy.stats import binom
+from scipy.special import betaln, ndtri  # cheap; scipy.stats/optimize are imported where used (CLI start-up)
 
 from harness.errors import HarnessError
 from reports.runs import SuiteRun
@@ -70,6 +68,8 @@ def fit_prior(sizes: np.ndarray, correct: np.ndarray) -> Prior:
     def negative_log_likelihood(theta: np.ndarray) -> float:
         a, b = np.exp(theta)
         return -float(np.sum(betaln(correct + a, sizes - correct + b) - betaln(a, b)))
+
+    from scipy.optimize import minimize
 
     start = np.log([mean * 2, (1 - mean) * 2])
     theta = minimize(negative_log_likelihood, start, method="Nelder-Mead",
@@ -148,6 +148,8 @@ class GateSimulator:
         if n == 1:  # exact McNemar on discordant problems, as reports.paired.mcnemar_p
             lost = np.sum((base > 0) & (cand == 0), axis=1)
             gained = np.sum((base == 0) & (cand > 0), axis=1)
+            from scipy.stats import binom
+
             return np.where(lost + gained == 0, 1.0, binom.sf(lost - 1, lost + gained, 0.5))
         observed = differences.sum(axis=1, keepdims=True)
         permuted = differences @ self.signs.T  # replicates x flips: sums of randomly signed differences

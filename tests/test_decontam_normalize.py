@@ -49,6 +49,24 @@ def test_batch_hasher_agrees_with_the_reference_words():
     assert documents.tolist() == [i for i, part in enumerate(expected) for _ in part]
 
 
+def test_batch_preparation_equals_preparing_each_text():
+    from harness.decontam.normalize import prepare, prepare_batch
+
+    texts = ["Ｆｕｌｌ ﬁne Straße — “quoted” … ∑x²", "a\x00b\\le3", "", "ASCII \\frac12 Text", "ℝ³ ½ é\u00a0ü",
+             "\u2028line\u2029sep ⟨x⟩ 𝑥 ٣"]
+    assert prepare_batch(texts) == b"\x00".join(prepare(text.replace("\x00", " ")) for text in texts)
+    assert prepare_batch(["only ascii", "Here"]) == b"only ascii\x00here"
+    hashes, documents = batch_words(texts)
+    assert documents.tolist() == [i for i, text in enumerate(texts) for _ in words(text.replace("\x00", " "))]
+    assert words("a\x00b") == [b"a", b"b"]  # a NUL separates words, so replacing it changes nothing
+
+
+def test_long_words_hash_by_every_byte():
+    base = b"q" * 40
+    variants = [base, base + b"r", base[:-1] + b"r", b"r" + base[1:], base[:17] + b"r" + base[18:], base * 3]
+    assert len(set(word_hashes(variants).tolist())) == len(variants)
+
+
 def test_distinct_words_hash_differently():
     vocabulary = [w.encode() for w in "a b ab ba abc cab 1 11 111 frac left right x1 1x".split()]
     assert len(set(word_hashes(vocabulary).tolist())) == len(vocabulary)

@@ -31,7 +31,6 @@ from typing import Any, Iterator, Sequence
 
 from harness.backends.base import BackendInfo, Generation, Request, Sampling, option, positive
 from harness.backends.budget import EOS, LENGTH, Step, budget_force, cut_at_stop
-from harness.backends.hf_decode import sample_batch, unsupported_generation_settings, use_grouped_decode_attention
 from harness.backends.prompts import chat_template_sha256
 from harness.models import eos_ids, load_model_and_tokenizer, resolve_model
 
@@ -102,6 +101,8 @@ class HFBackend:
         self.model, self.tokenizer, self.load_path = load_model_and_tokenizer(self.spec, chosen, device)
         self.load_seconds = time.perf_counter() - started
         self.eos_ids = eos_ids(self.model, self.tokenizer)
+        from harness.backends.hf_decode import unsupported_generation_settings, use_grouped_decode_attention
+
         self.attention = use_grouped_decode_attention(self.model) if device == "cpu" else None
         self.generate_only = unsupported_generation_settings(getattr(self.model, "generation_config", None))
 
@@ -152,6 +153,8 @@ class HFBackend:
         if batch[0].controls.stop or self.generate_only:
             new_tokens = self._generate_with_generate(encoded, sampling, batch[0].controls.stop, meter)
         else:
+            from harness.backends.hf_decode import sample_batch
+
             with torch.inference_mode():
                 new_tokens = sample_batch(self.model, encoded["input_ids"], encoded["attention_mask"], sampling,
                                           self.eos_ids, meter.step if meter is not None and meter.enabled else None)

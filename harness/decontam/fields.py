@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from harness.errors import HarnessError
 
 
@@ -78,7 +80,10 @@ class JsonLineText(FieldText):
 
     def __call__(self, line: bytes, row: int) -> str:
         try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise HarnessError(f"{self.source}: row {row}: not valid JSON ({exc})") from None
+            record = orjson.loads(line)  # ~4x json.loads; the scan's largest cost after hashing
+        except orjson.JSONDecodeError:
+            try:  # what orjson refuses and json takes (integers beyond 64 bits, NaN), or the error
+                record = json.loads(line)
+            except ValueError as exc:
+                raise HarnessError(f"{self.source}: row {row}: not valid JSON ({exc})") from None
         return super().__call__(record, row)

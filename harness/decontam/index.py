@@ -24,7 +24,7 @@ from harness.decontam import normalize
 from harness.decontam.hashing import batch_words, ngram_hashes, word_hashes
 from harness.errors import HarnessError
 
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"  # 4: word hashes read 8 bytes at a time
 PREFILTER_BITS = 24  # top bits of an n-gram hash that index the membership bitmap
 SHORT_PREFILTER_BITS = 16  # the same for the few whole short problems (a bitmap that stays in cache)
 MIN_SHORT_WORDS = 5

@@ -62,6 +62,37 @@ def prepare(text: str) -> bytes:
     return data
 
 
+# non-ASCII characters that are not letters or digits (`\\w` on str is isalnum() plus `_`, which is ASCII)
+NON_ASCII_SEPARATOR = re.compile(r"[^\x00-\x7f\w]")
+DOCUMENT_SEPARATOR = "\x00"  # a separator under the rule, so a NUL inside a text changes none of its words
+
+
+def prepare_batch(texts: list[str]) -> bytes:
+    """`prepare` of every text, joined by NUL bytes, in a few whole-batch calls instead of a few per text.
+
+    Equal to b"\\x00".join(map(prepare, texts)) with NULs inside texts turned into spaces: none of the
+    steps acts across a NUL. ASCII texts (lower-cased as one buffer) and the others (NFKC, casefold
+    and one regex for non-ASCII separators, as one string) go apart, since casefold costs ~10 ns
+    per character, which ASCII text need not pay."""
+    joined = DOCUMENT_SEPARATOR.join(texts)
+    if joined.count(DOCUMENT_SEPARATOR) != len(texts) - 1:
+        texts = [text.replace(DOCUMENT_SEPARATOR, " ") for text in texts]
+        joined = DOCUMENT_SEPARATOR.join(texts)
+    if joined.isascii():
+        data = joined.encode("ascii").lower()
+    else:
+        is_ascii = [text.isascii() for text in texts]
+        ascii_parts = iter(DOCUMENT_SEPARATOR.join(t for t, a in zip(texts, is_ascii) if a)
+                           .encode("ascii").lower().split(b"\x00"))
+        other = DOCUMENT_SEPARATOR.join(t for t, a in zip(texts, is_ascii) if not a)
+        other_parts = iter(NON_ASCII_SEPARATOR.sub(" ", unicodedata.normalize("NFKC", other).casefold())
+                           .encode("utf-8").split(b"\x00"))
+        data = b"\x00".join([next(ascii_parts) if a else next(other_parts) for a in is_ascii])
+    if b"\\" in data:
+        data = COMMAND_BEFORE_DIGIT.sub(rb"\1 ", data)
+    return data
+
+
 def words(text: str) -> list[bytes]:
     """The words of `text` under the full rule, as UTF-8 bytes.
 
