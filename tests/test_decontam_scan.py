@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.decontam import build_index, check_texts, filter_rows
@@ -151,6 +152,19 @@ def test_the_index_is_cached_and_keyed_by_data_and_n(index):
     assert again.describe() == index.describe()
     assert len(again.hashes) == len(index.hashes)
     assert build_index(["aime24"], 9).describe()["suites"]["aime24"]["n"] == 9
+
+
+def test_a_cached_index_hashed_another_way_is_rebuilt(private_cache):
+    from harness.decontam.index import index_dir, load_part, save_part, suite_part
+
+    fresh = suite_part("aime24", 10)
+    (path,) = index_dir().glob("aime24-*.npz")
+    stale = load_part(path)
+    stale.word_values = stale.word_values ^ np.uint64(1)  # as if written by a different word hash
+    stale.hashes = stale.hashes ^ np.uint64(1)
+    save_part(stale, path)
+    rebuilt = suite_part("aime24", 10)
+    assert np.array_equal(rebuilt.hashes, fresh.hashes) and np.array_equal(load_part(path).hashes, fresh.hashes)
 
 
 def test_unknown_suite_and_bad_n_are_clear_errors():

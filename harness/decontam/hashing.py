@@ -3,8 +3,8 @@
 The batch is `prepare`d as one joined text (`normalize.prepare_batch`); a 256-byte table turns every
 separator into a space, word boundaries come from one comparison, and each word's hash is its
 bytes read as little-endian 64-bit integers (8 at a time, through an unaligned strided view, so the
-work is per word, not per byte: 2.5x faster than a per-byte polynomial), with its length, through
-a 64-bit finaliser.
+work is per word, not per byte: 2.5x faster than a per-byte polynomial), combined as a polynomial,
+with its length, through a 64-bit finaliser.
 The LaTeX rule is applied to the few words whose hash is a layout command's or an alias's. This replaces a Python
 dictionary lookup per word, which cost twice as much as all of this together. The same code hashes
 the evaluation side, and `normalize.words` is the readable reference it is checked against.
@@ -38,22 +38,32 @@ def _eight_bytes_at(buffer: np.ndarray) -> np.ndarray:
 
 
 def _hash_spans(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Hash of each word buffer[start:end]: its bytes read 8 at a time as integers, with its length, mixed.
+    """Hash of each word buffer[start:end]: its bytes read as little-endian 8-byte integers c_k,
+    sum(c_k * BYTE_BASE**k) mod 2**64, xor its length, through the finaliser.
 
     Work per word, not per byte: a word of up to 8 bytes (almost all of them) is one unaligned
-    load, a mask and the mixer; longer words take one more round per 8 bytes."""
+    load and a mask; the few longer ones add one load per further 8 bytes, all in one pass."""
     if not len(starts):
         return np.zeros(0, dtype=np.uint64)
     eight = _eight_bytes_at(buffer)
-    lengths = (ends - starts).astype(np.int64)
-    hashes = _finalise((eight[starts] & LOW_BYTES[np.minimum(lengths, 8)]) ^ (lengths.astype(np.uint64) * NGRAM_BASE))
-    longer, offset = np.flatnonzero(lengths > 8), 8
-    while len(longer):
-        chunk = eight[starts[longer] + offset] & LOW_BYTES[np.minimum(lengths[longer] - offset, 8)]
-        hashes[longer] = _finalise(hashes[longer] * BYTE_BASE + chunk)
-        offset += 8
-        longer = longer[lengths[longer] > offset]
-    return hashes
+    lengths = ends - starts
+    values = eight[starts] & LOW_BYTES[np.minimum(lengths, 8)]
+    longer = np.flatnonzero(lengths > 8)
+    if len(longer):
+        extra = (lengths[longer] - 1) >> 3  # chunks after the first
+        owner = np.repeat(longer, extra)
+        first_of_owner = np.cumsum(extra) - extra
+        chunk = np.arange(len(owner)) - np.repeat(first_of_owner, extra) + 1
+        offsets = starts[owner] + 8 * chunk
+        terms = eight[offsets] & LOW_BYTES[np.minimum(lengths[owner] - 8 * chunk, 8)]
+        terms *= _powers(int(chunk.max()))[chunk]
+        values[longer] += np.add.reduceat(terms, first_of_owner)
+    return _finalise(values ^ (lengths.astype(np.uint64) * NGRAM_BASE))
+
+
+def _powers(top: int) -> np.ndarray:
+    """BYTE_BASE**k mod 2**64 for k = 0..top."""
+    return np.concatenate((np.ones(1, np.uint64), np.cumprod(np.full(top, BYTE_BASE, np.uint64))))
 
 
 def word_hashes(words: list[bytes]) -> np.ndarray:

@@ -24,7 +24,7 @@ from harness.decontam import normalize
 from harness.decontam.hashing import batch_words, ngram_hashes, word_hashes
 from harness.errors import HarnessError
 
-INDEX_FORMAT = "4"  # 4: word hashes read 8 bytes at a time
+INDEX_FORMAT = "5"  # 5: word hashes read 8 bytes at a time, chunks combined as a polynomial
 PREFILTER_BITS = 24  # top bits of an n-gram hash that index the membership bitmap
 SHORT_PREFILTER_BITS = 16  # the same for the few whole short problems (a bitmap that stays in cache)
 MIN_SHORT_WORDS = 5
@@ -131,6 +131,10 @@ class EvalIndex:
         self.prefilter[self.hashes >> np.uint64(64 - PREFILTER_BITS)] = True
         self.short_prefilter = np.zeros(1 << SHORT_PREFILTER_BITS, dtype=bool)
         self.short_prefilter[self.hashes[self.lengths < n] >> np.uint64(64 - SHORT_PREFILTER_BITS)] = True
+        # the first words of the short problems (low bits): a window shorter than n is only looked up
+        # where one of them stands, so each extra window length costs a lookup per candidate, not per word
+        self.short_first_words = np.zeros(1 << SHORT_PREFILTER_BITS, dtype=bool)
+        self.short_first_words[self.ngrams[self.lengths < n, 0] & np.uint64((1 << SHORT_PREFILTER_BITS) - 1)] = True
         self.word_of = {value: word for part in parts for word, value in zip(part.words, part.word_values.tolist())}
 
     def problems_of(self, ngram_number: int) -> np.ndarray:
@@ -182,9 +186,12 @@ def suite_part(name: str, n: int, data: Path | None = None) -> SuitePart:
     path = index_dir() / f"{name}-{cache_name}.npz"
     if path.is_file():
         try:
-            return load_part(path)
+            cached = load_part(path)
+            # hashed by this code? (a hash change that forgot INDEX_FORMAT would silently miss copies)
+            if np.array_equal(word_hashes(cached.words), cached.word_values):
+                return cached
         except (OSError, ValueError, KeyError):
-            pass  # a damaged cache entry is rebuilt
+            pass  # a damaged or stale cache entry is rebuilt
     problems = suite.load_problems(STATEMENT_OPTIONS, data=data)
     part = build_part(name, key, problems, n)
     try:

@@ -23,6 +23,7 @@ from harness.decontam.index import PREFILTER_BITS, SHORT_PREFILTER_BITS, EvalInd
 RowMatches = dict[int, tuple[int, int]]
 TOP_BITS = np.uint64(64 - PREFILTER_BITS)
 SHORT_TOP_BITS = np.uint64(64 - SHORT_PREFILTER_BITS)
+SHORT_LOW_BITS = np.uint64((1 << SHORT_PREFILTER_BITS) - 1)
 
 
 def match_texts(texts: list[str], index: EvalIndex) -> list[tuple[int, RowMatches]]:
@@ -34,13 +35,14 @@ def match_texts(texts: list[str], index: EvalIndex) -> list[tuple[int, RowMatche
     documents = np.concatenate((documents, np.full(n, -1)))
     count = len(words) - n + 1
     hashes = words[:count].copy()
+    short_candidates = np.flatnonzero(index.short_first_words[words[:count] & SHORT_LOW_BITS]) if index.short_lengths else None
     windows, found = [], []
     for length in range(1, n + 1):
         if length > 1:  # hashes of the windows of `length` words, built up one word at a time
             hashes *= NGRAM_BASE
             hashes += words[length - 1:length - 1 + count]
         if length == n or length in index.short_lengths:
-            starts, ngrams = _hits(hashes, words, documents, length, index)
+            starts, ngrams = _hits(hashes, words, documents, length, index, short_candidates)
             windows.append(starts)
             found.append(ngrams)
     windows, found = np.concatenate(windows), np.concatenate(found)
@@ -66,12 +68,12 @@ def match_texts(texts: list[str], index: EvalIndex) -> list[tuple[int, RowMatche
 
 
 def _hits(hashes: np.ndarray, words: np.ndarray, documents: np.ndarray, length: int,
-          index: EvalIndex) -> tuple[np.ndarray, np.ndarray]:
+          index: EvalIndex, short_candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Start of each window of `length` words that is an indexed n-gram, and that n-gram's number."""
     if length == index.n:
         windows = np.flatnonzero(index.prefilter[hashes >> TOP_BITS])
-    else:
-        windows = np.flatnonzero(index.short_prefilter[hashes >> SHORT_TOP_BITS])
+    else:  # a short problem's whole text: only where its first word stands
+        windows = short_candidates[index.short_prefilter[hashes[short_candidates] >> SHORT_TOP_BITS]]
     if len(windows):
         found = np.minimum(np.searchsorted(index.hashes, hashes[windows]), len(index.hashes) - 1)
         hit = index.hashes[found] == hashes[windows]
