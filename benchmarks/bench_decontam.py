@@ -1,6 +1,7 @@
 """Throughput and peak memory of `harness decontam` on a synthetic corpus, against lm-eval's Janitor.
 
     python benchmarks/bench_decontam.py [--docs 1000000] [--janitor-docs 20000] [--workdir /tmp/bench-decontam]
+    python benchmarks/bench_decontam.py --docs 10000000 --words-per-doc 12 --janitor-docs 0 --datatrove-docs 0  # memory
 
 Builds (once, kept in --workdir) a JSONL corpus of --docs documents of about 1 KB: words drawn
 from the suites' own word frequencies (so almost every word is in the index vocabulary: the slow
@@ -55,7 +56,7 @@ def suite_statements() -> list[tuple[str, str]]:
     return found
 
 
-def build_corpus(path: Path, docs: int, statements: list[tuple[str, str]]) -> dict[int, str]:
+def build_corpus(path: Path, docs: int, statements: list[tuple[str, str]], words_per_doc: int = 190) -> dict[int, str]:
     """Write the corpus; return {row: problem_id} of the planted copies."""
     from collections import Counter
 
@@ -70,7 +71,7 @@ def build_corpus(path: Path, docs: int, statements: list[tuple[str, str]]) -> di
     block = 10_000
     with open(path, "w", encoding="utf-8") as handle:
         for start in range(0, docs, block):
-            picks = rng.choice(len(words), size=(min(block, docs - start), 190), p=weights / weights.sum())
+            picks = rng.choice(len(words), size=(min(block, docs - start), words_per_doc), p=weights / weights.sum())
             for offset, row in enumerate(words[picks]):
                 text = " ".join(row)
                 if start + offset in planted:
@@ -181,6 +182,8 @@ def main() -> None:
     parser.add_argument("--janitor-docs", type=int, default=20_000)
     parser.add_argument("--datatrove-docs", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, help="worker processes of harness decontam (default: its own)")
+    parser.add_argument("--words-per-doc", type=int, default=190,
+                        help="background words per document (190: ~1 KB; 12 for a 10M-document memory run)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-decontam"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -189,11 +192,12 @@ def main() -> None:
 
     # problems under MIN_SHORT_WORDS words ("Simplify $\\sqrt{242}$.") are not indexed, by design
     statements = [(pid, text) for pid, text in suite_statements() if len(words(text)) >= MIN_SHORT_WORDS]
-    corpus = args.workdir / f"corpus-{args.docs}.jsonl"
+    corpus = args.workdir / (f"corpus-{args.docs}.jsonl" if args.words_per_doc == 190
+                             else f"corpus-{args.docs}-w{args.words_per_doc}.jsonl")
     planted_file = corpus.with_suffix(".planted.json")
     if not planted_file.is_file():
         started = time.monotonic()
-        planted = build_corpus(corpus, args.docs, statements)
+        planted = build_corpus(corpus, args.docs, statements, args.words_per_doc)
         planted_file.write_text(json.dumps(planted))
         print(f"corpus: {args.docs} docs, {corpus.stat().st_size / 1e6:.0f} MB, built in {time.monotonic() - started:.0f} s")
     planted = {int(row): pid for row, pid in json.loads(planted_file.read_text()).items()}
@@ -221,13 +225,14 @@ def main() -> None:
     per_byte = size / args.docs
     ours_mb = size / seconds / jobs / 1e6
     print(f"harness decontam: {ours_mb:.2f} MB/s per core ({jobs} worker processes, whole CLI run)")
-    janitor_rate, dirty = run_janitor(corpus, args.janitor_docs, statements)
+    janitor_rate, dirty = run_janitor(corpus, args.janitor_docs, statements) if args.janitor_docs else (0.0, 0)
     if janitor_rate:
         janitor_mb = janitor_rate * per_byte / 1e6
         print(f"lm-eval Janitor (python mode, 10-gram, 1 core): {janitor_rate:,.0f} docs/s = {janitor_mb:.2f} MB/s "
               f"per core on the first {args.janitor_docs} docs ({dirty} changed); "
               f"ours/Janitor per core {ours_mb / janitor_mb:.1f}x")
-    dt_seconds, dt_flagged, dt_bytes = run_datatrove(corpus, args.datatrove_docs, statements, args.workdir)
+    dt_seconds, dt_flagged, dt_bytes = (run_datatrove(corpus, args.datatrove_docs, statements, args.workdir)
+                                        if args.datatrove_docs else (0.0, 0, 0))
     if dt_seconds:
         dt_mb = dt_bytes / dt_seconds / 1e6
         print(f"datatrove NGramsDecontFilter (10-gram, 1 core): {args.datatrove_docs / dt_seconds:,.0f} docs/s = "
