@@ -14,8 +14,10 @@ RECIPE = REPO / "harness" / "training" / "recipes" / "cpu-smollm2.yaml"
 def tiny_recipe() -> dict:
     """cpu-smollm2.yaml with every size shrunk; its phases kept in order, a few steps each."""
     config = yaml.safe_load(RECIPE.read_text())
-    config["tasks"].update(train=4, probe=1, rl=2, eval=1, code_train=2, code_rl=2)
-    config["sft"].update(steps=2, batch_size=2, save_every=1, warmup_steps=0)
+    # SFT must show the model the code rows, or the code phase never reaches the sandbox: with 2 steps of 2
+    # rows it had seen none of them and every rollout was truncated or had no code block (docs/training.md).
+    config["tasks"].update(train=4, probe=1, rl=2, eval=1, code_train=4, code_rl=2)
+    config["sft"].update(steps=16, batch_size=2, save_every=8, warmup_steps=0)
     config["probe"].update(n=2, k=2, max_tokens=24)
     config["mgpo"].update(prompts_per_step=2, group_size=2, save_every=1, micro_batch=4, lr=1.0e-6)
     tokens = {"math": 24, "math-long": 32, "code": 64}
@@ -47,10 +49,10 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     out, _ = recipe
     sft = json.loads((out / "sft" / "manifest.json").read_text())
     assert sft["finished_at"] and sft["decontamination"]["policy"] == "drop"
-    assert sft["decontamination"]["rows_checked"] == 16 + 4  # 4 math domains x 4, 2 code domains x 2
-    assert sorted(p.name for p in (out / "sft" / "checkpoints").iterdir()) == ["step-000001", "step-000002"]
+    assert sft["decontamination"]["rows_checked"] == 16 + 8  # 4 math domains x 4, 2 code domains x 4
+    assert sorted(p.name for p in (out / "sft" / "checkpoints").iterdir()) == ["step-000008", "step-000016"]
     probe = {run.name: json.loads((run / "metrics.json").read_text()) for run in (out / "probe" / "runs").iterdir()}
-    assert sorted(probe) == ["step-000001", "step-000002"]
+    assert sorted(probe) == ["step-000008", "step-000016"]
     for metrics in probe.values():
         assert sorted(m["suite"] for m in metrics) == ["toy_algebra", "toy_calculus", "toy_geometry", "toy_statistics"]
         assert all(set(m["pass@k"]) == {"1", "2"} and m["options"]["truncated_wrong"] for m in metrics)
@@ -71,10 +73,9 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     code = [json.loads(line) for line in (out / "mgpo-code" / "log.jsonl").read_text().splitlines()]
     code_manifest = json.loads((out / "mgpo-code" / "manifest.json").read_text())
     assert code_manifest["reward"]["grader"] == "fixed" and code_manifest["reward"]["sandbox"] in ("docker", "bwrap")
+    assert code_manifest["reward"]["partial_credit"] is False  # so each rollout's reward is 0 or 1
     assert code_manifest["decontamination"]["rows_checked"] == 4 and "lcb_v5" in code_manifest["decontamination"]["suites"]
-    for record in code:  # every rollout has a verdict class; rewards are 0/1 (no partial credit)
-        assert sum(record["verdicts"].values()) == 4 and record["reward_mean"] in (0.0, 0.25, 0.5, 0.75, 1.0)
-        assert record["reward_seconds"] < 4 * 24  # 2 waves of 2 rollouts within the (2+1)*3+5 s budget + grace
+    assert_code_phase_mechanics(code)
     print("code phase reward curve:", [r["reward_mean"] for r in code], [r["verdicts"] for r in code])
     evaluation = sorted(run.name for run in (out / "eval" / "runs").iterdir() if (run / "metrics.json").is_file())
     assert evaluation == ["base", "merged", "mgpo-final", "sft-final"]
@@ -82,6 +83,7 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     for section in ("## SFT", "## Probe", "## Merge", "## MGPO phase math\n", "## MGPO phase math-long",
                     "## MGPO phase code", "Reward curve", "## Eval"):
         assert section in report
+    assert_code_phase_reported(code, report, json.loads((out / "report.json").read_text()))
     timings = json.loads((out / "report.json").read_text())["timings"]
     assert set(timings) == {"sft", "probe", "merge", "eval", *PHASES}
     reported = json.loads((out / "report.json").read_text())["eval"]
@@ -91,6 +93,40 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     board = run_harness("report", "leaderboard", *(str(out / "eval" / "runs" / name) for name in evaluation),
                         "--out", str(out / "board"))
     assert board.returncode == 0, board.stderr[-1000:]
+
+
+ZERO_STD_OF_PASSED = {0: {1.0}, 1: {0.5}, 2: {0.0, 1.0}, 3: {0.5}, 4: {1.0}}
+
+
+def assert_code_phase_mechanics(code: list[dict]) -> None:
+    """Each step's 4 rollouts (2 prompts x G=2) have one verdict class each; rewards are 0/1 (no partial
+    credit), so the step's reward mean is its passed share; and the phase reached the sandbox."""
+    from harness.training.code_reward import VERDICT_CLASSES
+
+    for record in code:
+        verdicts = record["verdicts"]
+        assert list(verdicts) == list(VERDICT_CLASSES) and sum(verdicts.values()) == 4
+        assert record["reward_mean"] == record["correct_mean"] == record["pass_rate"] == verdicts["passed"] / 4
+        assert record["truncation_rate"] == verdicts["truncated"] / 4
+        # 2 groups of two 0/1 rewards: 1 or 3 passed = one group with mixed rewards, 0 or 4 = none
+        assert record["frac_zero_std"] in ZERO_STD_OF_PASSED[verdicts["passed"]]
+        assert record["reward_seconds"] < 4 * 24  # 2 waves of 2 rollouts within the (2+1)*3+5 s budget + grace
+    graded = sum(r["verdicts"][name] for r in code for name in ("passed", "wrong_answer", "runtime_error", "timeout"))
+    assert graded >= 1, f"no code rollout reached the sandbox: {[r['verdicts'] for r in code]}"
+
+
+def assert_code_phase_reported(code: list[dict], report: str, report_json: dict) -> None:
+    """report.md and report.json carry the code phase's reward curve and verdict mix, as logged."""
+    curve = ", ".join(f"{r['reward_mean']:.2f}" for r in code)
+    section = report.split("## MGPO phase code")[1].split("\n## ")[0]
+    totals = {name: sum(r["verdicts"][name] for r in code) for name in code[0]["verdicts"]}
+    assert f"Reward curve (mean per step): {curve}." in section
+    assert f"Verdicts over the phase (12 rollouts): {', '.join(f'{k}={v}' for k, v in totals.items())}." in section
+    assert report_json["code_verdicts"] == {"mgpo-code": totals}
+    steps = report_json["mgpo"]["mgpo-code"]
+    assert [r["reward_mean"] for r in steps] == [r["reward_mean"] for r in code]
+    assert [r["verdicts"] for r in steps] == [" ".join(f"{k}={v}" for k, v in r["verdicts"].items() if v) for r in code]
+    assert "verdicts" not in report_json["mgpo"]["mgpo-math"][0] and set(report_json["code_verdicts"]) == {"mgpo-code"}
 
 
 @pytest.mark.slow

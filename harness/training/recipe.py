@@ -1,7 +1,8 @@
 """The whole recipe: SFT -> probe -> merge -> MGPO phases -> eval, and one report (report.md + report.json).
 
 MGPO is the curriculum of `mgpo.phases` (e.g. math at 16K, math at 32K, code), one stage directory
-and one report section per phase (reward curve, and the verdict classes of a code phase).
+and one report section per phase (reward curve, and the verdict classes of a code phase: per step and
+summed over the phase, `code_verdicts` in report.json).
 
 The probe and eval numbers are read from the metrics.json of the stages' run directories
 (OUT/probe/runs/*, OUT/eval/runs/*), the same files `harness report leaderboard` reads.
@@ -66,8 +67,20 @@ def mgpo_summary(log: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str, list]]:
-    lines, records = [], {}
+def verdict_totals(log: list[dict]) -> dict[str, int] | None:
+    """A code phase's verdict classes summed over its steps (None for a math phase)."""
+    if not any("verdicts" in record for record in log):
+        return None
+    totals: dict[str, int] = {}
+    for record in log:
+        for name, count in record.get("verdicts", {}).items():
+            totals[name] = totals.get(name, 0) + count
+    return totals
+
+
+def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str, list], dict[str, dict]]:
+    """(report lines, per-step summary records, verdict totals of each code phase) per MGPO phase."""
+    lines, records, verdicts = [], {}, {}
     for name, cfg in config.mgpo.phase_configs():
         log = read_jsonl(out / name / "log.jsonl")
         if not log:
@@ -78,10 +91,16 @@ def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str,
         reward = json.loads(manifest.read_text()).get("reward", {}) if manifest.is_file() else {}
         curve = ", ".join(f"{r['reward_mean']:.2f}" for r in log)
         title = "## MGPO" if name == "mgpo" else f"## MGPO phase {name.removeprefix('mgpo-')}"
+        totals = verdict_totals(log)
+        mix = ""
+        if totals is not None:
+            verdicts[name] = totals
+            mix = (f" Verdicts over the phase ({sum(totals.values())} rollouts): "
+                   + ", ".join(f"{k}={v}" for k, v in totals.items()) + ".")
         lines.append(f"{title}\nData `{cfg.data}`, reward {json.dumps(reward)}, max response tokens "
-                     f"{cfg.max_new_tokens}, {len(log)}/{cfg.steps} steps. Reward curve (mean per step): {curve}.\n\n"
+                     f"{cfg.max_new_tokens}, {len(log)}/{cfg.steps} steps. Reward curve (mean per step): {curve}.{mix}\n\n"
                      + markdown(summary) + f"\n![curves]({name}/curves.png)\n")
-    return lines, records
+    return lines, records, verdicts
 
 
 def stage_names(config: TrainConfig) -> list[str]:
@@ -112,7 +131,7 @@ def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -
     probe = stage_table(stage_runs(out / "probe"))
     selection = json.loads((out / "probe" / "selection.json").read_text()) if (out / "probe" / "selection.json").is_file() else {}
     merge = json.loads((out / "merge" / "manifest.json").read_text()).get("merge", {}) if (out / "merge" / "manifest.json").is_file() else {}
-    mgpo_lines, mgpo = phase_sections(config, out)
+    mgpo_lines, mgpo, code_verdicts = phase_sections(config, out)
     evaluation = stage_table(stage_runs(out / "eval"))
     k = config.probe.k
     lines = [f"# Training recipe report: {out.name}\n",
@@ -152,5 +171,5 @@ def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -
     (out / "report.md").write_text("\n".join(lines))
     (out / "report.json").write_text(json.dumps({
         "timings": timings, "stage_seconds": recorded, "probe": probe.to_dict("records"), "selection": selection, "merge": merge,
-        "mgpo": mgpo, "eval": evaluation.to_dict("records")}, indent=2, default=str) + "\n")
+        "mgpo": mgpo, "code_verdicts": code_verdicts, "eval": evaluation.to_dict("records")}, indent=2, default=str) + "\n")
     return out / "report.md"
