@@ -114,3 +114,30 @@ def test_a_model_with_a_repetition_penalty_goes_through_generate(fp32):
                 for i, row in enumerate(reference[:, encoded["input_ids"].shape[1]:].tolist())}
     assert penalised == expected and penalised != plain
     assert fp32.describe()["decode"].startswith("harness sampling loop: finished rows leave the batch")
+
+
+def test_prompts_of_very_different_lengths_prefill_in_groups_to_the_padded_batchs_values(fp32):
+    from harness.backends.hf_decode import prefill, prefill_groups
+
+    prompts = ["Hi.", "Explain, step by step and with an example, " + "why the sum of two even numbers is even. " * 12,
+               "Count to three.", "Name a colour."]
+    encoded = encode(fp32, prompts)
+    lengths = encoded["attention_mask"].sum(-1).tolist()
+    assert max(lengths) > 3 * min(lengths) and len(prefill_groups(lengths)) == 2
+    positions = encoded["attention_mask"].long().cumsum(-1) - 1
+    positions.masked_fill_(encoded["attention_mask"] == 0, 1)
+    with torch.inference_mode():
+        grouped_logits, grouped = prefill(fp32.model, encoded["input_ids"], encoded["attention_mask"], positions)
+        padded = fp32.model(**encoded, position_ids=positions, logits_to_keep=1)
+    assert torch.allclose(grouped_logits, padded.logits[:, -1], atol=1e-4)
+    mask = encoded["attention_mask"].bool()
+    for layer, reference in zip(grouped.layers, padded.cache.layers):
+        assert layer.keys.shape == reference.keys.shape
+        assert torch.allclose(layer.keys[mask[:, None, :, None].expand_as(layer.keys)],
+                              reference.keys[mask[:, None, :, None].expand_as(reference.keys)], atol=1e-4)
+    sampling = Sampling(n=1, temperature=0.0, top_p=1.0, top_k=-1, max_tokens=24, seed=0)
+    with torch.inference_mode():
+        reference = fp32.model.generate(**encoded, max_new_tokens=24, do_sample=False, temperature=None, top_p=None,
+                                        top_k=None, pad_token_id=fp32.tokenizer.pad_token_id)
+        ours = sample_batch(fp32.model, encoded["input_ids"], encoded["attention_mask"], sampling, fp32.eos_ids)
+    assert ours == [until_eos(row, fp32.eos_ids) for row in reference[:, encoded["input_ids"].shape[1]:].tolist()]

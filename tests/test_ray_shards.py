@@ -124,3 +124,28 @@ def test_every_registered_backend_declares_itself():
         assert all(option.role is Role.PLACE for option in module.INFO.options)
     assert backend_info("vllm").gpus_needed({"tensor_parallel_size": 4}) == 4
     assert backend_info("hf").unit_size({}) == 32 and backend_info("openai").unit_size({}) is None
+
+
+def test_suites_that_sample_alike_are_one_group_in_first_seen_order():
+    from types import SimpleNamespace
+
+    from harness.executors.shards import sampling_groups
+    from harness.prompting import PromptControls
+    from harness.sampling import Sampling
+
+    def plan(name: str, n: int, controls: PromptControls = PromptControls()):
+        requests = [Request(name, f"{name}/{i}", s, ({"role": "user", "content": name * (i + 1)},), 10 * i + s)
+                    for i in range(2) for s in range(n)]
+        return SimpleNamespace(suite=SimpleNamespace(name=name), controls=controls,
+                               sampling=Sampling(n=n, temperature=1.0, top_p=0.95, max_tokens=64, seed=0),
+                               requests=lambda: requests), requests
+
+    (a, a_all), (b, b_all), (c, c_all) = plan("aime24", 2), plan("math500", 2), plan("gpqa", 4)
+    (d, d_all) = plan("hmmt25", 2, PromptControls(chat_template_kwargs={"enable_thinking": True}))
+    groups = sampling_groups([(a, a_all[1:]), (c, c_all), (b, b_all), (d, d_all)])
+    assert [g.name for g in groups] == ["aime24+math500", "gpqa", "hmmt25"]
+    assert list(groups[0].pending) == a_all[1:] + b_all and groups[0].requests() == a_all + b_all
+    # a batch of the group mixes suites, in the backend's own order (longest prompt first)
+    units = generation_units(groups[0].requests(), backend_info("hf"), {"batch_size": 8})
+    assert len(units) == 1 and {r.suite for r in units[0]} == {"aime24", "math500"}
+    assert [r.problem_id for r in units[0]][:2] == ["math500/1", "math500/1"]

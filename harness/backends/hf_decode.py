@@ -25,13 +25,15 @@ from typing import Callable, Sequence
 import torch
 from transformers import GenerationConfig
 from transformers import AttentionInterface
-from transformers.cache_utils import DynamicCache
+from transformers.cache_utils import DynamicCache, DynamicLayer
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 from transformers.generation.logits_process import (LogitsProcessorList, TemperatureLogitsWarper,
                                                     TopKLogitsWarper, TopPLogitsWarper)
 
 from harness.sampling import Sampling
+
+PREFILL_PADDING = 1.25  # a prefill group may compute up to this many times its rows' real prompt tokens
 
 # generation_config fields whose non-default values make generate do more than this loop does
 GENERATE_ONLY_FIELDS = ("repetition_penalty", "encoder_repetition_penalty", "no_repeat_ngram_size", "min_p",
@@ -116,16 +118,14 @@ def sample_batch(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, s
     eos = torch.tensor(sorted(eos_ids), device=input_ids.device)
     positions = attention_mask.long().cumsum(-1) - 1
     positions.masked_fill_(attention_mask == 0, 1)
-    cache = DynamicCache()
-    output = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
-                   cache=cache, use_cache=True, logits_to_keep=1)
+    logits, cache = prefill(model, input_ids, attention_mask, positions)
     rows = torch.arange(input_ids.shape[0])  # batch row of each active row
     next_position = positions[:, -1] + 1
     seen, mask = input_ids, attention_mask
     produced: list[list[int]] = [[] for _ in range(input_ids.shape[0])]
     for step in range(sampling.max_tokens):
-        tokens = select_tokens(output.logits[:, -1], sampling, warpers, seen)
-        del output
+        tokens = select_tokens(logits, sampling, warpers, seen)
+        del logits
         for row, token in zip(rows.tolist(), tokens.tolist()):
             produced[row].append(token)
         if on_step is not None:
@@ -140,7 +140,54 @@ def sample_batch(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, s
             cache.batch_select_indices(keep)
         mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
         seen = torch.cat([seen, tokens[:, None]], dim=1)
-        output = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_position[:, None],
-                       cache=cache, use_cache=True)
+        logits = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_position[:, None],
+                       cache=cache, use_cache=True).logits[:, -1]
         next_position = next_position + 1
     return produced
+
+
+def prefill_groups(lengths: Sequence[int], padding: float = PREFILL_PADDING) -> list[list[int]]:
+    """Rows -> groups of rows of similar prompt length (longest first): a group padded to its longest
+    row computes at most `padding` times its rows' real tokens."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    real = 0
+    for row in sorted(range(len(lengths)), key=lambda r: -lengths[r]):
+        if current and lengths[current[0]] * (len(current) + 1) > padding * (real + lengths[row]):
+            groups.append(current)
+            current, real = [], 0
+        current.append(row)
+        real += lengths[row]
+    return groups + [current] if current else groups
+
+
+def prefill(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+            positions: torch.Tensor) -> tuple[torch.Tensor, DynamicCache]:
+    """Last-token logits of each row and the batch's KV cache (left-padded to the batch's width).
+
+    The prompts run in groups of similar length (`prefill_groups`), each trimmed to its longest row,
+    and the groups' caches are padded and joined: a batch whose prompts range from 60 to 450 tokens
+    computes their real tokens, not 20 x 450 (2.5x fewer on the README's run). Models whose cache
+    is not plain DynamicLayers (sliding windows, ...) prefill the padded batch at once."""
+    groups = prefill_groups(attention_mask.sum(-1).tolist())
+    cache = DynamicCache(config=model.config)
+    if len(groups) == 1 or any(type(layer) is not DynamicLayer for layer in cache.layers):
+        output = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
+                       cache=cache, use_cache=True, logits_to_keep=1)
+        return output.logits[:, -1], cache
+    width, parts, logits = input_ids.shape[1], [], []
+    for group in groups:
+        index = torch.tensor(group, device=input_ids.device)
+        longest = int(attention_mask[index].sum(-1).max())
+        part = DynamicCache(config=model.config)
+        output = model(input_ids=input_ids[index, -longest:], attention_mask=attention_mask[index, -longest:],
+                       position_ids=positions[index, -longest:], cache=part, use_cache=True, logits_to_keep=1)
+        logits.append(output.logits[:, -1])
+        parts.append([(torch.nn.functional.pad(layer.keys, (0, 0, width - longest, 0)),
+                       torch.nn.functional.pad(layer.values, (0, 0, width - longest, 0))) for layer in part.layers])
+    restore = torch.argsort(torch.tensor([row for group in groups for row in group], device=input_ids.device))
+    for number in range(len(parts[0])):
+        keys = torch.cat([part[number][0] for part in parts])[restore]
+        values = torch.cat([part[number][1] for part in parts])[restore]
+        cache.update(keys, values, number)
+    return torch.cat(logits)[restore], cache

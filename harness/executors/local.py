@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 
 from harness.backends.base import Request
 from harness.executors import BackendRecipe
-from harness.executors.shards import GENERATIONS_STAGE, GRADES_STAGE, ShardStore, item_key
+from harness.executors.shards import GENERATIONS_STAGE, GRADES_STAGE, ShardStore, item_key, sampling_groups
 from harness.grading import grade_record, grade_stream, graded_text
 from harness.progress import progress
 from harness.rundir import GENERATIONS, GRADES, RunDir, sample_key
@@ -41,8 +41,8 @@ class LocalExecutor:
         backend = recipe.build()
         record_backend(backend.describe())
         with run.writer(GENERATIONS) as writer, progress(todo, "generate") as bar:
-            for plan, requests in work:
-                for generation in backend.generate(requests, plan.sampling):
+            for group in sampling_groups(work):
+                for generation in backend.generate(list(group.pending), group.sampling):
                     writer.write(generation.as_record())
                     bar.update(1)
         record_backend(backend.describe())  # what the backend learnt while generating (e.g. server limits)

@@ -22,7 +22,7 @@ from harness.executors import BackendRecipe
 from harness.executors.local import GenerationWork, GradingWork
 from harness.executors.ray_pool import ActorPool, StageReport
 from harness.executors.shards import (GENERATIONS_STAGE, GRADES_STAGE, Key, Shard, ShardStore, cut_shards,
-                                      generation_units, item_key)
+                                      generation_units, item_key, sampling_groups)
 from harness.rundir import RunDir, sample_key
 
 DEFAULT_GRADE_SHARD = 256  # each grading shard starts a fresh local process pool on its worker: keep them few
@@ -104,11 +104,11 @@ class RayExecutor:
         info = backend_info(recipe.name)
         size = self.shard_size or info.unit_size(recipe.options) or info.default_shard_size
         shards, sampling, order = [], {}, []
-        for plan, pending in work:
-            units = generation_units(plan.requests(), info, recipe.options)
-            wanted = {item_key(r) for r in pending}
-            shards += cut_shards(GENERATIONS_STAGE, plan.suite.name, units, size, wanted - in_shards)
-            sampling[plan.suite.name] = plan.sampling
+        for group in sampling_groups(work):
+            units = generation_units(group.requests(), info, recipe.options)
+            wanted = {item_key(r) for r in group.pending}
+            shards += cut_shards(GENERATIONS_STAGE, group.name, units, size, wanted - in_shards)
+            sampling[group.name] = group.sampling
             # the order a local run writes: the backend's own (units are cut in it)
             order += [item_key(r) for unit in units for r in unit if item_key(r) in wanted]
         if shards:

@@ -1,7 +1,8 @@
 """Shards: the pieces of a run that distributed workers take, and their files under RUN_DIR/shards/.
 
-A shard is a run of whole *units* cut from a suite's canonical work list (all problems x samples
-for generation, the generations file's order for grading). Units exist because of seeding: the hf
+A shard is a run of whole *units* cut from a canonical work list (for generation, all problems x
+samples of the suites that sample alike, a `SamplingGroup`; for grading, a suite's generations in
+the file's order). Units exist because of seeding: the hf
 backend seeds each batch with the seed of its first request, and vllm/openai send the samples of
 one problem as one seeded request; a shard made of whole units therefore generates exactly what
 the same requests generate in a local run. Shards are cut from the full list, not from what is
@@ -14,8 +15,9 @@ files are deleted only once everything in them is in the main file.
 """
 from __future__ import annotations
 
-import os
 import dataclasses
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -67,6 +69,33 @@ class Shard:
         """The same shard minus finished items (what a re-queued shard still has to do)."""
         mine = {item_key(i) for unit in self.units for i in unit}
         return dataclasses.replace(self, done=self.done | (mine & done))
+
+
+@dataclass(frozen=True)
+class SamplingGroup:
+    """Suites of a run that sample alike (same sampling and prompt controls): generated as one request
+    list, so a batch may hold samples of several suites (two suites of 10 samples are one hf batch,
+    not two, and a batch's tail of long samples is paid once)."""
+
+    name: str  # the suites joined by "+": names shard files
+    sampling: Any
+    plans: tuple[Any, ...]
+    pending: tuple[Request, ...]
+
+    def requests(self) -> list[Request]:
+        """Every request of the group's suites (the full list shards are cut from)."""
+        return [request for plan in self.plans for request in plan.requests()]
+
+
+def sampling_groups(work: Sequence[tuple[Any, Sequence[Request]]]) -> list[SamplingGroup]:
+    """(suite plan, pending requests) pairs -> groups of plans with equal (sampling, prompt controls), in first-seen order."""
+    grouped: dict[Any, list[tuple[Any, Sequence[Request]]]] = {}
+    for plan, pending in work:
+        controls = json.dumps(plan.controls.identity(), sort_keys=True, default=str)  # holds a dict: not hashable
+        grouped.setdefault((plan.sampling, controls), []).append((plan, pending))
+    return [SamplingGroup("+".join(plan.suite.name for plan, _ in members), members[0][0].sampling,
+                          tuple(plan for plan, _ in members), tuple(r for _, pending in members for r in pending))
+            for members in grouped.values()]
 
 
 def generation_units(requests: Sequence[Request], info: BackendInfo, options: dict[str, Any]) -> list[list[Request]]:
