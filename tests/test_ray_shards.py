@@ -149,3 +149,18 @@ def test_suites_that_sample_alike_are_one_group_in_first_seen_order():
     units = generation_units(groups[0].requests(), backend_info("hf"), {"batch_size": 8})
     assert len(units) == 1 and {r.suite for r in units[0]} == {"aime24", "math500"}
     assert [r.problem_id for r in units[0]][:2] == ["math500/1", "math500/1"]
+
+
+def test_grading_shards_locate_generations_without_holding_their_responses(tmp_path):
+    from harness.executors.ray_executor import generation_spans
+    from harness.rundir import LinesAt
+
+    run = RunDir(tmp_path)
+    records = [{"suite": s, "problem_id": f"{s}/{i}", "sample": 0, "response": "é" * (50 + i)}
+               for i, s in enumerate(["aime24", "math500", "aime24"])]
+    run.generations_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    located = generation_spans(run, {"aime24"})
+    assert list(located) == ["aime24"] and [i["problem_id"] for i in located["aime24"]] == ["aime24/0", "aime24/2"]
+    assert all("response" not in item for item in located["aime24"])
+    back = list(LinesAt(run.generations_path, [(i["offset"], i["length"]) for i in located["aime24"]]))
+    assert back == [records[0], records[2]]

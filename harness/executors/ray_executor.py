@@ -23,7 +23,7 @@ from harness.executors.local import GenerationWork, GradingWork
 from harness.executors.ray_pool import ActorPool, StageReport
 from harness.executors.shards import (GENERATIONS_STAGE, GRADES_STAGE, Key, Shard, ShardStore, cut_shards,
                                       generation_units, item_key, sampling_groups)
-from harness.rundir import RunDir, sample_key
+from harness.rundir import LinesAt, RunDir, iter_jsonl_offsets, sample_key
 
 DEFAULT_GRADE_SHARD = 256  # each grading shard starts a fresh local process pool on its worker: keep them few
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "HF_HOME", "HF_ENDPOINT", "SSP_HARNESS_CACHE", "SSP_HARNESS_SANDBOX_DIR",
@@ -142,11 +142,11 @@ class RayExecutor:
     def grade(self, run: RunDir, work: GradingWork) -> None:
         store = ShardStore(run)
         in_shards = set(store.records(GRADES_STAGE))
-        generations = run.generations()
+        located = generation_spans(run, {plan.suite.name for plan, _ in work})
         shards, plans = [], {}
         for plan, todo in work:
             name = plan.suite.name
-            units = [[_slim(g)] for g in generations if g["suite"] == name]
+            units = [[item] for item in located[name]]
             shards += cut_shards(GRADES_STAGE, name, units, self.shard_size or DEFAULT_GRADE_SHARD,
                                  {sample_key(g) for g in todo} - in_shards)
             plans[name] = plan
@@ -160,9 +160,12 @@ class RayExecutor:
             def submit(actor, shard: Shard):
                 plan = plans[shard.suite]
                 problems = plan.by_id
-                references = {g["problem_id"]: problems[g["problem_id"]].answer for g in shard.items}
+                # the responses are read now, for this shard only: the driver never holds the run's
+                generations = [_slim(g) for g in LinesAt(run.generations_path, [(i["offset"], i["length"])
+                                                                                for i in shard.items])]
+                references = {g["problem_id"]: problems[g["problem_id"]].answer for g in generations}
                 return actor.grade.options(num_returns="streaming").remote(
-                    plan.suite, plan.options, plan.suite.verdict_timeout, shard.items, references)
+                    plan.suite, plan.options, plan.suite.verdict_timeout, generations, references)
 
             processes = max(1, int(self.cpus))
             pool = self._pool(GradingWorker, (processes,), {}, len(shards))
@@ -212,6 +215,17 @@ def check_reachable(address: str, timeout: float = 10.0) -> None:
     except OSError as exc:
         raise HarnessError(f"--ray-address {address}: no Ray head answers there ({exc.strerror or exc}); "
                            "start one with `ray start --head` or omit the flag for a local cluster") from None
+
+
+def generation_spans(run: RunDir, suites: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each suite's generations in file order as (key fields, byte offset, length): one streaming
+    pass, no response kept, so shards of a 2.5 GB run cost a few MB on the driver."""
+    located: dict[str, list[dict[str, Any]]] = {name: [] for name in suites}
+    for _, offset, length, record in iter_jsonl_offsets(run.generations_path):
+        if record.get("suite") in located:
+            located[record["suite"]].append({"suite": record["suite"], "problem_id": record["problem_id"],
+                                             "sample": record["sample"], "offset": offset, "length": length})
+    return located
 
 
 def _slim(generation: dict[str, Any]) -> dict[str, Any]:
