@@ -147,7 +147,7 @@ def wait_for(condition, timeout: float = 600, what: str = ""):
 def test_killing_a_worker_mid_shard_requeues_it_and_loses_nothing(local_run, tmp_path):
     out = tmp_path / "worker-killed"
     process = start(*EVAL, *RAY, "--ray-shard-size", "4", "--out", str(out))  # 2 shards of 2 hf batches
-    shard = out / "shards" / "generations-aime24-00000.jsonl"
+    shard = out / "shards" / "generations-aime24+math500-00000.jsonl"  # the two suites sample alike: one group
     try:
         wait_for(lambda: len(lines(shard)) >= 2, what="the first batch of the aime24 shard")
         assigned = [json.loads(line) for line in lines(out / "shards" / "events.jsonl")]
@@ -159,7 +159,7 @@ def test_killing_a_worker_mid_shard_requeues_it_and_loses_nothing(local_run, tmp
     assert written < 4, "the kill must land mid-shard"
     assert process.returncode == 0, stderr
     assert not left
-    assert f"(pid {pid}) died during generations-aime24-00000; re-queued its 2 unfinished samples" in stdout
+    assert f"(pid {pid}) died during generations-aime24+math500-00000; re-queued its 2 unfinished samples" in stdout
     assert_same_run(local_run, out)
     deaths = json.loads((out / "manifest.json").read_text())["sessions"][-1]["executor"]["stages"]["generations"]
     assert [d["pid"] for d in deaths["worker_deaths"]] == [pid]
