@@ -149,8 +149,9 @@ def test_every_checkpoint_is_probed_with_the_same_per_sample_seeds(tmp_path):
     RecordingHF.seen = []
     runs = evaluate_models({"step-1": "smollm2-135m", "step-2": "smollm2-135m"}, plans, tmp_path / "runs", [1],
                            lambda name, model, **options: RecordingHF(model, batch_size=4), {})
-    assert len(RecordingHF.seen) == 4 and RecordingHF.seen[:2] == RecordingHF.seen[2:]  # 2 suites per model
-    assert len({seed for batch in RecordingHF.seen[:2] for _, _, seed in batch}) == 4
+    # one request list per model (the two suites sample alike), the same seeds for both checkpoints
+    assert len(RecordingHF.seen) == 2 and RecordingHF.seen[0] == RecordingHF.seen[1]
+    assert len({seed for _, _, seed in RecordingHF.seen[0]}) == 4
     responses = {label: {(g["suite"], g["problem_id"], g["sample"]): g["response"] for g in RunDir(run).generations()}
                  for label, run in runs.items()}
     assert responses["step-1"] == responses["step-2"]  # same weights + same seeds = same samples
