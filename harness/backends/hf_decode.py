@@ -99,13 +99,13 @@ def logits_warpers(sampling: Sampling) -> LogitsProcessorList:
     return warpers
 
 
-def select_tokens(logits: torch.Tensor, sampling: Sampling, warpers: LogitsProcessorList,
-                  seen: torch.Tensor) -> torch.Tensor:
+def select_tokens(logits: torch.Tensor, sampling: Sampling, warpers: LogitsProcessorList) -> torch.Tensor:
     """Next token of each row: argmax when greedy, else a multinomial draw from the warped softmax."""
     scores = logits.to(copy=True, dtype=torch.float32)
     if sampling.temperature <= 0:
         return torch.argmax(scores, dim=-1)
-    probs = torch.nn.functional.softmax(warpers(seen, scores), dim=-1)
+    # temperature, top-k and top-p read only the scores, so the tokens so far are not kept for them
+    probs = torch.nn.functional.softmax(warpers(None, scores), dim=-1)
     return torch.multinomial(probs, num_samples=1).squeeze(1)
 
 
@@ -121,10 +121,10 @@ def sample_batch(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, s
     logits, cache = prefill(model, input_ids, attention_mask, positions)
     rows = torch.arange(input_ids.shape[0])  # batch row of each active row
     next_position = positions[:, -1] + 1
-    seen, mask = input_ids, attention_mask
+    mask = attention_mask
     produced: list[list[int]] = [[] for _ in range(input_ids.shape[0])]
     for step in range(sampling.max_tokens):
-        tokens = select_tokens(logits, sampling, warpers, seen)
+        tokens = select_tokens(logits, sampling, warpers)
         del logits
         for row, token in zip(rows.tolist(), tokens.tolist()):
             produced[row].append(token)
@@ -135,11 +135,9 @@ def sample_batch(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, s
             break
         if not going.all():
             keep = going.nonzero().squeeze(1)
-            rows, tokens, mask, seen, next_position = (rows[keep], tokens[keep], mask[keep], seen[keep],
-                                                       next_position[keep])
+            rows, tokens, mask, next_position = rows[keep], tokens[keep], mask[keep], next_position[keep]
             cache.batch_select_indices(keep)
         mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
-        seen = torch.cat([seen, tokens[:, None]], dim=1)
         logits = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_position[:, None],
                        cache=cache, use_cache=True).logits[:, -1]
         next_position = next_position + 1

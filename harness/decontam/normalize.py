@@ -47,23 +47,21 @@ COMMAND_BEFORE_DIGIT = re.compile(rb"(\\[a-z]+)(?=[0-9])")
 LETTER_THEN_DIGIT = re.compile(rb"(?<=[a-z\x80-\xff])(?=[0-9])")
 
 
+# non-ASCII characters that are not letters or digits (`\\w` on str is isalnum() plus `_`, which is ASCII)
+NON_ASCII_SEPARATOR = re.compile(r"[^\x00-\x7f\w]")
+
+
 def prepare(text: str) -> bytes:
     """NFKC + case folding, non-ASCII punctuation and symbols -> spaces; ASCII separators stay for later."""
     if text.isascii():
         data = text.encode("ascii").lower()
     else:
-        text = unicodedata.normalize("NFKC", text).casefold()
-        for char in set(text):  # few distinct characters per document: cheaper than a Unicode regex
-            if char > "\x7f" and not char.isalnum():
-                text = text.replace(char, " ")
-        data = text.encode("utf-8")
+        data = NON_ASCII_SEPARATOR.sub(" ", unicodedata.normalize("NFKC", text).casefold()).encode("utf-8")
     if b"\\" in data:  # a command name ends at the first non-letter: `x\le3` is `x \le 3`
         data = COMMAND_BEFORE_DIGIT.sub(rb"\1 ", data)
     return data
 
 
-# non-ASCII characters that are not letters or digits (`\\w` on str is isalnum() plus `_`, which is ASCII)
-NON_ASCII_SEPARATOR = re.compile(r"[^\x00-\x7f\w]")
 DOCUMENT_SEPARATOR = "\x00"  # a separator under the rule, so a NUL inside a text changes none of its words
 
 
