@@ -225,3 +225,29 @@ def test_phases_are_stage_directories_in_order_and_eval_takes_the_last(tmp_path)
     assert eval_models(config)["mgpo-final"].endswith("mgpo-code/checkpoints/step-000003")
     single = TrainConfig.model_validate({"out": str(tmp_path)})
     assert [name for name, _ in single.mgpo.phase_configs()] == ["mgpo"]
+
+
+def test_a_phase_may_set_its_own_batch_shape_and_lr(tmp_path):
+    from harness.training.config import TrainConfig
+
+    phases = [{"name": "math", "max_new_tokens": 8, "steps": 1},
+              {"name": "code", "data": "toy_code", "reward": "code", "max_new_tokens": 8, "steps": 2,
+               "prompts_per_step": 4, "group_size": 8, "lr": 1.0e-5}]
+    config = TrainConfig.model_validate({"out": str(tmp_path), "mgpo": {"prompts_per_step": 2, "group_size": 2,
+                                                                         "lr": 1.0e-6, "phases": phases}})
+    shapes = [(c.prompts_per_step, c.group_size, c.lr, c.steps) for _, c in config.mgpo.phase_configs()]
+    assert shapes == [(2, 2, 1.0e-6, 1), (4, 8, 1.0e-5, 2)]
+    assert [c.sampling().n for _, c in config.mgpo.phase_configs()] == [2, 8]
+
+
+def test_the_report_tabulates_each_prompts_correct_rollouts_by_step():
+    from harness.training.recipe import markdown, prompt_table
+
+    log = [{"step": 1, "prompts": ["p1", "p2"], "group_correct": [1, 0]},
+           {"step": 2, "prompts": ["p2", "p1"], "group_correct": [3, 2]},  # drawn in another order
+           {"step": 3, "prompts": ["p3"], "group_correct": [4]}]
+    assert markdown(prompt_table(log)) == ("| prompt | 1 | 2 | 3 |\n|---|---|---|---|\n"
+                                           "| p1 | 1 | 2 |  |\n| p2 | 0 | 3 |  |\n| p3 |  |  | 4 |\n")
+    many = [{"step": 1, "prompts": [f"p{i}" for i in range(17)], "group_correct": [0] * 17}]
+    assert prompt_table(many).empty and prompt_table(many, limit=17).shape == (17, 2)
+    assert prompt_table([{"step": 1, "reward_mean": 0.5}]).empty  # a log from before per-prompt counts

@@ -123,6 +123,15 @@ class PhaseConfig(Section):
     reward: Literal["math", "code"] = "math"
     max_new_tokens: int = Field(ge=1)
     steps: int = Field(ge=1)
+    # Optional per-phase values of the mgpo section's batch shape and step size (None = the section's):
+    # a code phase may score a fixed prompt set with larger groups than the math phases before it.
+    prompts_per_step: int | None = Field(None, ge=1)
+    group_size: int | None = Field(None, ge=2)
+    lr: float | None = Field(None, gt=0)
+
+    def overrides(self) -> dict:
+        """The MGPO settings this phase sets (data, tokens, reward, steps, and any optional one given)."""
+        return {name: value for name, value in self.model_dump(exclude={"name"}).items() if value is not None}
 
     @model_validator(mode="after")
     def _data_fits_reward(self):
@@ -173,12 +182,11 @@ class MGPOConfig(SampledSection):
         return self
 
     def phase_configs(self) -> list[tuple[str, "MGPOConfig"]]:
-        """[(stage name, this section with the phase's data/max_new_tokens/reward/steps)] in order."""
+        """[(stage name, this section with the phase's settings)] in order."""
         if not self.phases:
             return [("mgpo", self)]
-        return [(f"mgpo-{phase.name}", self.model_copy(update={
-            "data": phase.data, "max_new_tokens": phase.max_new_tokens, "reward": phase.reward,
-            "steps": phase.steps, "phases": []})) for phase in self.phases]
+        return [(f"mgpo-{phase.name}", self.model_copy(update={**phase.overrides(), "phases": []}))
+                for phase in self.phases]
 
     def sampling(self) -> Sampling:
         """G rollouts per prompt; top_k stays disabled (the loss scores the full distribution)."""

@@ -160,8 +160,12 @@ def mgpo_step(model, optimizer, engine, rows, step, sampling, settings, cfg: MGP
                                              cfg.adv_eps, cfg.p0)
     stats = mgpo_update(model, optimizer, batch, advantages, settings, ref_model)
     engine.sync_weights(model)
+    # Which prompts the step scored and how many of each group's G rollouts were correct: with a fixed
+    # prompt set this is the per-prompt learning curve the step means average over.
+    groups = {"prompts": [p["problem_id"] for p in prompts],
+              "group_correct": [int(c) for c in correct.view(-1, cfg.group_size).sum(dim=1).tolist()]}
     return {"step": step, **step_metrics(batch, rewards, weights), "correct_mean": float(correct.mean()),
-            **extra, **stats, "rollout_seconds": rollout_seconds, "seconds": time.perf_counter() - started}
+            **groups, **extra, **stats, "rollout_seconds": rollout_seconds, "seconds": time.perf_counter() - started}
 
 
 def plot_curves(log: list[dict], path: Path) -> None:

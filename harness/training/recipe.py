@@ -78,6 +78,18 @@ def verdict_totals(log: list[dict]) -> dict[str, int] | None:
     return totals
 
 
+def prompt_table(log: list[dict], limit: int = 16) -> pd.DataFrame:
+    """Correct rollouts (of G) per prompt per step, for a phase that scored at most `limit` distinct
+    prompts (e.g. a fixed prompt set: then each row is one prompt's learning curve); else empty."""
+    cells = [(prompt, record["step"], correct) for record in log
+             for prompt, correct in zip(record.get("prompts", []), record.get("group_correct", []))]
+    if not cells or len({prompt for prompt, _, _ in cells}) > limit:
+        return pd.DataFrame()
+    frame = pd.DataFrame(cells, columns=["prompt", "step", "correct"])
+    table = frame.pivot_table(index="prompt", columns="step", values="correct", aggfunc="sum", sort=True)
+    return table.map(lambda v: "" if pd.isna(v) else str(int(v))).reset_index()
+
+
 def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str, list], dict[str, dict]]:
     """(report lines, per-step summary records, verdict totals of each code phase) per MGPO phase."""
     lines, records, verdicts = [], {}, {}
@@ -100,6 +112,10 @@ def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str,
         lines.append(f"{title}\nData `{cfg.data}`, reward {json.dumps(reward)}, max response tokens "
                      f"{cfg.max_new_tokens}, {len(log)}/{cfg.steps} steps. Reward curve (mean per step): {curve}.{mix}\n\n"
                      + markdown(summary) + f"\n![curves]({name}/curves.png)\n")
+        per_prompt = prompt_table(log)
+        if not per_prompt.empty:
+            lines.append(f"Correct rollouts per prompt (of G = {cfg.group_size}) by step (columns):\n\n"
+                         + markdown(per_prompt))
     return lines, records, verdicts
 
 
