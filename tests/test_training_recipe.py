@@ -16,18 +16,23 @@ def tiny_recipe() -> dict:
     config = yaml.safe_load(RECIPE.read_text())
     # SFT must show the model the code rows, or the code phase never reaches the sandbox: with 2 steps of 2
     # rows it had seen none of them and every rollout was truncated or had no code block (docs/training.md).
-    config["tasks"].update(train=4, probe=1, rl=2, eval=1, code_train=4, code_rl=2)
+    config["tasks"].update(train=4, probe=1, rl=2, eval=1, code_train=8, code_rl=2)
     config["sft"].update(steps=16, batch_size=2, save_every=8, warmup_steps=0)
     config["probe"].update(n=2, k=2, max_tokens=24)
     config["mgpo"].update(prompts_per_step=2, group_size=2, save_every=1, micro_batch=4, lr=1.0e-6)
     tokens = {"math": 24, "math-long": 32, "code": 64}
-    config["mgpo"]["phases"] = [{**phase, "max_new_tokens": tokens[phase["name"]], "steps": 3 if phase["reward"] == "code" else 2}
+    config["mgpo"]["phases"] = [{**phase, "max_new_tokens": tokens[phase["name"]], "steps": CODE_STEPS if phase["reward"] == "code" else 2}
                                 for phase in config["mgpo"]["phases"]]
+    # The code phase scores its whole fixed set every step (2 domains x 2 prompts, G = 4): its curve is
+    # one prompt set's pass rate over steps, printed by the test and tabulated per prompt in report.md.
+    config["mgpo"]["phases"][-1].update(prompts_per_step=CODE_PROMPTS, group_size=CODE_G, lr=1.0e-5)
     config["eval"].update(n=1, max_tokens=24)
     config.pop("out")
     return config
 
 
+CODE_PROMPTS, CODE_G, CODE_STEPS = 4, 4, 8
+CODE_ROLLOUTS = CODE_PROMPTS * CODE_G
 TINY = tiny_recipe()
 PHASES = ["mgpo-math", "mgpo-math-long", "mgpo-code"]
 LOG_KEYS = {"reward_mean", "frac_zero_std", "w_mean", "w_std", "clip_fraction", "entropy", "response_len_mean",
@@ -49,7 +54,7 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     out, _ = recipe
     sft = json.loads((out / "sft" / "manifest.json").read_text())
     assert sft["finished_at"] and sft["decontamination"]["policy"] == "drop"
-    assert sft["decontamination"]["rows_checked"] == 16 + 8  # 4 math domains x 4, 2 code domains x 4
+    assert sft["decontamination"]["rows_checked"] == 16 + 16  # 4 math domains x 4, 2 code domains x 8
     assert sorted(p.name for p in (out / "sft" / "checkpoints").iterdir()) == ["step-000008", "step-000016"]
     probe = {run.name: json.loads((run / "metrics.json").read_text()) for run in (out / "probe" / "runs").iterdir()}
     assert sorted(probe) == ["step-000008", "step-000016"]
@@ -62,7 +67,7 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     assert len(selection["merge_list"]) == 4
     merge = json.loads((out / "merge" / "manifest.json").read_text())["merge"]
     assert sum(merge["weights"]) == pytest.approx(1.0) and merge["tied_embeddings"]
-    for phase, steps in zip(PHASES, (2, 2, 3)):
+    for phase, steps in zip(PHASES, (2, 2, CODE_STEPS)):
         log = [json.loads(line) for line in (out / phase / "log.jsonl").read_text().splitlines()]
         assert [r["step"] for r in log] == list(range(1, steps + 1)) and LOG_KEYS <= set(log[0])
         assert all(0.25 <= r["w_mean"] <= 1.0 for r in log)  # lambda = 1: w in [2^-1, 1]
@@ -76,7 +81,8 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     assert code_manifest["reward"]["partial_credit"] is False  # so each rollout's reward is 0 or 1
     assert code_manifest["decontamination"]["rows_checked"] == 4 and "lcb_v5" in code_manifest["decontamination"]["suites"]
     assert_code_phase_mechanics(code)
-    print("code phase reward curve:", [r["reward_mean"] for r in code], [r["verdicts"] for r in code])
+    print("code phase reward curve:", [r["reward_mean"] for r in code], [r["verdicts"] for r in code],
+          [dict(zip(r["prompts"], r["group_correct"])) for r in code])
     evaluation = sorted(run.name for run in (out / "eval" / "runs").iterdir() if (run / "metrics.json").is_file())
     assert evaluation == ["base", "merged", "mgpo-final", "sft-final"]
     report = (out / "report.md").read_text()
@@ -95,22 +101,22 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     assert board.returncode == 0, board.stderr[-1000:]
 
 
-ZERO_STD_OF_PASSED = {0: {1.0}, 1: {0.5}, 2: {0.0, 1.0}, 3: {0.5}, 4: {1.0}}
-
-
 def assert_code_phase_mechanics(code: list[dict]) -> None:
-    """Each step's 4 rollouts (2 prompts x G=2) have one verdict class each; rewards are 0/1 (no partial
-    credit), so the step's reward mean is its passed share; and the phase reached the sandbox."""
-    from harness.training.code_reward import VERDICT_CLASSES
+    """Each step scores the same 4 prompts x G = 4 rollouts, one verdict class each; rewards are 0/1 (no
+    partial credit), so the step's reward mean is its passed share; and the phase reached the sandbox."""
+    from harness.training.code_reward import VERDICT_CLASSES, step_budget_s
 
+    prompts = sorted(code[0]["prompts"])
     for record in code:
-        verdicts = record["verdicts"]
-        assert list(verdicts) == list(VERDICT_CLASSES) and sum(verdicts.values()) == 4
-        assert record["reward_mean"] == record["correct_mean"] == record["pass_rate"] == verdicts["passed"] / 4
-        assert record["truncation_rate"] == verdicts["truncated"] / 4
-        # 2 groups of two 0/1 rewards: 1 or 3 passed = one group with mixed rewards, 0 or 4 = none
-        assert record["frac_zero_std"] in ZERO_STD_OF_PASSED[verdicts["passed"]]
-        assert record["reward_seconds"] < 4 * 24  # 2 waves of 2 rollouts within the (2+1)*3+5 s budget + grace
+        verdicts, groups = record["verdicts"], record["group_correct"]
+        assert sorted(record["prompts"]) == prompts and len(prompts) == CODE_PROMPTS  # a fixed prompt set
+        assert list(verdicts) == list(VERDICT_CLASSES) and sum(verdicts.values()) == CODE_ROLLOUTS
+        assert sum(groups) == verdicts["passed"] and all(0 <= g <= CODE_G for g in groups)
+        assert record["reward_mean"] == record["correct_mean"] == record["pass_rate"] == verdicts["passed"] / CODE_ROLLOUTS
+        assert record["truncation_rate"] == verdicts["truncated"] / CODE_ROLLOUTS
+        # with 0/1 rewards a group has zero reward std iff all or none of its G rollouts passed
+        assert record["frac_zero_std"] == sum(g in (0, CODE_G) for g in groups) / CODE_PROMPTS
+        assert record["reward_seconds"] < step_budget_s(CODE_ROLLOUTS, 2, 2, 3)  # 8 waves of 2 within budget
     graded = sum(r["verdicts"][name] for r in code for name in ("passed", "wrong_answer", "runtime_error", "timeout"))
     assert graded >= 1, f"no code rollout reached the sandbox: {[r['verdicts'] for r in code]}"
 
@@ -121,12 +127,16 @@ def assert_code_phase_reported(code: list[dict], report: str, report_json: dict)
     section = report.split("## MGPO phase code")[1].split("\n## ")[0]
     totals = {name: sum(r["verdicts"][name] for r in code) for name in code[0]["verdicts"]}
     assert f"Reward curve (mean per step): {curve}." in section
-    assert f"Verdicts over the phase (12 rollouts): {', '.join(f'{k}={v}' for k, v in totals.items())}." in section
+    assert f"Verdicts over the phase ({CODE_ROLLOUTS * len(code)} rollouts): {', '.join(f'{k}={v}' for k, v in totals.items())}." in section
     assert report_json["code_verdicts"] == {"mgpo-code": totals}
     steps = report_json["mgpo"]["mgpo-code"]
     assert [r["reward_mean"] for r in steps] == [r["reward_mean"] for r in code]
     assert [r["verdicts"] for r in steps] == [" ".join(f"{k}={v}" for k, v in r["verdicts"].items() if v) for r in code]
     assert "verdicts" not in report_json["mgpo"]["mgpo-math"][0] and set(report_json["code_verdicts"]) == {"mgpo-code"}
+    table = section.split(f"Correct rollouts per prompt (of G = {CODE_G}) by step (columns):")[1]
+    for prompt in code[0]["prompts"]:  # one row per prompt: its correct rollouts at every step
+        row = [str(dict(zip(r["prompts"], r["group_correct"]))[prompt]) for r in code]
+        assert f"| {prompt} | {' | '.join(row)} |" in table
 
 
 @pytest.mark.slow
@@ -134,7 +144,7 @@ def test_merged_and_trained_models_load_tied_and_generate(recipe):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out, _ = recipe
-    for path in (out / "merge" / "model", out / "mgpo-code" / "checkpoints" / "step-000003"):
+    for path in (out / "merge" / "model", out / "mgpo-code" / "checkpoints" / f"step-{CODE_STEPS:06d}"):
         model = AutoModelForCausalLM.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
         assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
@@ -219,7 +229,7 @@ def test_phases_are_stage_directories_in_order_and_eval_takes_the_last(tmp_path)
     names = [name for name, _ in config.mgpo.phase_configs()]
     assert names == PHASES
     assert [(c.reward, c.data, c.max_new_tokens, c.steps) for _, c in config.mgpo.phase_configs()] == \
-        [("math", "toy", 24, 2), ("math", "toy", 32, 2), ("code", "toy_code", 64, 3)]
+        [("math", "toy", 24, 2), ("math", "toy", 32, 2), ("code", "toy_code", 64, CODE_STEPS)]
     (tmp_path / "mgpo-code" / "checkpoints" / "step-000003").mkdir(parents=True)
     (tmp_path / "mgpo-math" / "checkpoints" / "step-000009").mkdir(parents=True)
     assert eval_models(config)["mgpo-final"].endswith("mgpo-code/checkpoints/step-000003")
