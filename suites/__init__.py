@@ -19,8 +19,9 @@ SUITE_MODULES = {
     "lcb_custom": "suites.lcb_custom",
 }
 # name prefix -> module whose suite_named(name) builds the suite: resolvable by name, not listed as
-# benchmarks (training's generated toy subdomains, suites/toy_math.py)
-SUITE_FAMILIES = {"toy_": "suites.toy_math"}
+# benchmarks (training's generated toy subdomains, suites/toy_math.py and suites/toy_code.py); the
+# longest matching prefix wins
+SUITE_FAMILIES = {"toy_": "suites.toy_math", "toy_code_": "suites.toy_code"}
 
 
 def register(name: str, module: str) -> None:
@@ -36,7 +37,7 @@ def suite_names() -> list[str]:
 
 
 def get_suite(name: str) -> Suite:
-    family = next((module for prefix, module in SUITE_FAMILIES.items()
+    family = next((SUITE_FAMILIES[prefix] for prefix in sorted(SUITE_FAMILIES, key=len, reverse=True)
                    if name.startswith(prefix) and len(name) > len(prefix)), None)
     if family and name not in SUITE_MODULES:
         return importlib.import_module(family).suite_named(name)

@@ -2,6 +2,7 @@
 and hostile rollouts (the sandbox attack list) that must earn 0 within the step's time bound."""
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -11,7 +12,7 @@ from harness.problems import Verdict
 from harness.training.code_reward import CodeReward, code_reward, step_budget_s, verdict_class
 from harness.training.code_tasks import generate_code_splits
 
-from conftest import docker_skip_reason
+from conftest import docker_skip_reason, run_harness
 
 
 def verdict(correct, reason, passed=0, tests=4, code="print(1)", **details):
@@ -110,3 +111,42 @@ def test_hostile_rollouts_earn_zero_within_the_step_bound(reward, partial_credit
     assert not os.path.exists("/etc/planted") and not os.path.exists("/work/planted")
     again = reward([row["completion"]], [row["tests"]], [False])  # the pool still serves
     assert again[0].tolist() == [1.0]
+
+
+def test_the_eval_split_is_held_out_and_leaves_train_and_rl_unchanged():
+    from harness.training.config import TasksConfig
+    from harness.training.data import toy_code_splits
+
+    tasks = TasksConfig(code_train=4, code_rl=4)
+    plain, with_eval = toy_code_splits(tasks), toy_code_splits(tasks, eval_size=3)
+    assert plain["eval"] == [] and len(with_eval["eval"]) == 6
+    assert with_eval["train"] == plain["train"] and with_eval["rl"] == plain["rl"]
+    seen = {row["text"] for split in ("train", "rl") for row in plain[split]}
+    assert not seen & {row["text"] for row in with_eval["eval"]}
+
+
+def test_toy_code_suites_grade_generations_with_the_lcb_grader_in_the_sandbox(tmp_path):
+    """`harness grade --suite toy_code_<domain>` on the eval stage's data file: the reference solution
+    passes, a wrong program and a reply without code fail, with the code grader's reasons."""
+    from harness.rundir import RunDir
+    from suites import get_suite
+
+    assert get_suite("toy_code_stdin").kind == "code" and get_suite("toy_algebra").kind != "code"
+    for domain in ("stdin", "functional"):
+        rows = generate_code_splits({"eval": 2}, [domain], seed=0)["eval"]
+        data = tmp_path / f"code_{domain}.jsonl"
+        data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        replies = [rows[0]["completion"], "```python\nprint(0)\n```", "no code at all", rows[1]["completion"]]
+        generations = tmp_path / f"{domain}-generations.jsonl"
+        generations.write_text("".join(json.dumps({"problem_id": row["problem_id"], "sample": s, "response": replies[2 * i + s]}) + "\n"
+                                       for i, row in enumerate(rows) for s in range(2)))
+        out = tmp_path / f"graded-{domain}"
+        result = run_harness("grade", "--suite", f"toy_code_{domain}", "--data", str(data), "--generations",
+                             str(generations), "--out", str(out), "--grader", "fixed", "--sandbox", backend_name())
+        assert result.returncode == 0, result.stderr[-1500:]
+        grades = [json.loads(line) for line in (out / "grades.jsonl").read_text().splitlines()]
+        verdicts = {(g["problem_id"], g["sample"]): g["correct"] for g in grades}
+        assert verdicts == {(rows[0]["problem_id"], 0): True, (rows[0]["problem_id"], 1): False,
+                            (rows[1]["problem_id"], 0): False, (rows[1]["problem_id"], 1): True}
+        metrics = RunDir(out).metrics()
+        assert len(metrics) == 1 and metrics[0]["suite"] == f"toy_code_{domain}" and metrics[0]["pass@k"]["1"] == 0.5

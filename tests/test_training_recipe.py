@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run_harness
+from harness.rundir import RunDir
 
 RECIPE = REPO / "harness" / "training" / "recipes" / "cpu-smollm2.yaml"
 
@@ -26,7 +27,7 @@ def tiny_recipe() -> dict:
     # The code phase scores its whole fixed set every step (2 domains x 2 prompts, G = 4): its curve is
     # one prompt set's pass rate over steps, printed by the test and tabulated per prompt in report.md.
     config["mgpo"]["phases"][-1].update(prompts_per_step=CODE_PROMPTS, group_size=CODE_G, lr=1.0e-5)
-    config["eval"].update(n=1, max_tokens=24)
+    config["eval"].update(n=1, max_tokens=24, code_problems=1)
     config.pop("out")
     return config
 
@@ -85,11 +86,18 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
           [dict(zip(r["prompts"], r["group_correct"])) for r in code])
     evaluation = sorted(run.name for run in (out / "eval" / "runs").iterdir() if (run / "metrics.json").is_file())
     assert evaluation == ["base", "merged", "mgpo-final", "sft-final"]
+    for name in evaluation:  # held-out code problems graded in the sandbox beside the math subdomains
+        metrics = {m["suite"]: m for m in RunDir(out / "eval" / "runs" / name).metrics()}
+        assert {"toy_code_stdin", "toy_code_functional"} <= set(metrics)
+        assert all(metrics[s]["num_problems"] == 1 and metrics[s]["options"]["grader"] == "fixed"
+                   for s in ("toy_code_stdin", "toy_code_functional"))
     report = (out / "report.md").read_text()
     for section in ("## SFT", "## Probe", "## Merge", "## MGPO phase math\n", "## MGPO phase math-long",
                     "## MGPO phase code", "Reward curve", "## Eval"):
         assert section in report
     assert_code_phase_reported(code, report, json.loads((out / "report.json").read_text()))
+    assert report.split("## Eval")[1].splitlines()[1] == ("| model | algebra | calculus | geometry | statistics | math mean "
+                                                          "| code_functional | code_stdin | code mean |")
     timings = json.loads((out / "report.json").read_text())["timings"]
     assert set(timings) == {"sft", "probe", "merge", "eval", *PHASES}
     reported = json.loads((out / "report.json").read_text())["eval"]
@@ -261,3 +269,18 @@ def test_the_report_tabulates_each_prompts_correct_rollouts_by_step():
     many = [{"step": 1, "prompts": [f"p{i}" for i in range(17)], "group_correct": [0] * 17}]
     assert prompt_table(many).empty and prompt_table(many, limit=17).shape == (17, 2)
     assert prompt_table([{"step": 1, "reward_mean": 0.5}]).empty  # a log from before per-prompt counts
+
+
+def test_the_eval_table_never_averages_math_and_code_together():
+    import pandas as pd
+
+    from harness.training.recipe import eval_pivot
+
+    rows = [("base", "algebra", 0.0), ("base", "geometry", 0.5), ("base", "code_stdin", 1.0),
+            ("tuned", "algebra", 0.5), ("tuned", "geometry", 0.5), ("tuned", "code_stdin", 0.0)]
+    frame = pd.DataFrame(rows, columns=["model", "domain", "pass@1"])
+    table = eval_pivot(frame, "pass@1", ["base", "tuned"])
+    assert list(table.columns) == ["algebra", "geometry", "math mean", "code_stdin", "code mean"]
+    assert table["math mean"].tolist() == [0.25, 0.5] and table["code mean"].tolist() == [1.0, 0.0]
+    maths = eval_pivot(frame[frame.domain != "code_stdin"], "pass@1", ["base", "tuned"])
+    assert list(maths.columns) == ["algebra", "geometry", "mean"]

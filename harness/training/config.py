@@ -197,6 +197,10 @@ class MGPOConfig(SampledSection):
 class EvalConfig(StageEvalConfig):
     k: int = Field(1, ge=1)
     seed: int = 1
+    # held-out generated code problems per code domain (tasks.code_domains), graded by the LCB grader in
+    # the sandbox like the code phase's reward (suites/toy_code.py); 0 = math subdomains only
+    code_problems: int = Field(0, ge=0)
+    code_grader: Literal["fixed", "compat"] = "fixed"
 
 
 class TrainConfig(Section):

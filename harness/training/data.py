@@ -15,12 +15,14 @@ from harness.training.config import TasksConfig
 from harness.training.toy_tasks import generate_splits
 
 
-def toy_code_splits(tasks: TasksConfig) -> dict[str, list[dict]]:
+def toy_code_splits(tasks: TasksConfig, eval_size: int = 0) -> dict[str, list[dict]]:
     """The generated code problems with tests (harness.training.code_tasks): train (mixed into the toy
-    SFT data when tasks.code_train > 0, reference solutions as completions) and rl, disjoint."""
+    SFT data when tasks.code_train > 0, reference solutions as completions), rl and eval (held out for
+    the eval stage), disjoint. eval is drawn last, so its size leaves train and rl unchanged."""
     from harness.training.code_tasks import generate_code_splits
 
-    return generate_code_splits({"train": tasks.code_train, "rl": tasks.code_rl}, tasks.code_domains, tasks.seed)
+    sizes = {"train": tasks.code_train, "rl": tasks.code_rl, "eval": eval_size}
+    return generate_code_splits(sizes, tasks.code_domains, tasks.seed)
 
 
 def toy_splits(tasks: TasksConfig) -> dict[str, list[dict]]:

@@ -119,6 +119,18 @@ def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str,
     return lines, records, verdicts
 
 
+def eval_pivot(evaluation: pd.DataFrame, value: str, order: list[str]) -> pd.DataFrame:
+    """Models x domains; the math subdomains' mean, and with held-out code problems (eval.code_problems)
+    the code domains after it with their own mean: the two are never averaged together."""
+    pivot = evaluation.pivot_table(index="model", columns="domain", values=value).reindex(order)
+    code = [column for column in pivot.columns if column.startswith("code_")]
+    maths = [column for column in pivot.columns if column not in code]
+    if not code:
+        return pivot.assign(mean=pivot.mean(axis=1))
+    return pivot[maths].assign(**{"math mean": pivot[maths].mean(axis=1)}).join(
+        pivot[code].assign(**{"code mean": pivot[code].mean(axis=1)}))
+
+
 def stage_names(config: TrainConfig) -> list[str]:
     return ["sft", "probe", "merge", *(name for name, _ in config.mgpo.phase_configs()), "eval"]
 
@@ -176,8 +188,7 @@ def write_report(config: TrainConfig, timings: dict[str, float] | None = None) -
     if not evaluation.empty:
         value = f"pass@{config.eval.k}" if config.eval.k != 1 else "pass@1"
         order = [m for m in ("base", "sft-final", "merged", "mgpo-final") if m in set(evaluation["model"])]
-        pivot = evaluation.pivot_table(index="model", columns="domain", values=value).reindex(order)
-        pivot["mean"] = pivot.mean(axis=1)
+        pivot = eval_pivot(evaluation, value, order)
         truncated = "truncated = wrong" if config.eval.truncated_wrong else "truncated graded on what was written"
         lines.append(f"## Eval ({value}, n={config.eval.n}, T={config.eval.temperature}, {truncated}, held-out toy problems)\n"
                      + markdown(pivot.reset_index())

@@ -11,7 +11,7 @@ from pathlib import Path
 from harness.backends import make_backend as default_make_backend
 from harness.errors import HarnessError
 from harness.training.config import TrainConfig
-from harness.training.data import toy_splits
+from harness.training.data import toy_code_splits, toy_splits
 from harness.training.evaluation import evaluate_models, stage_plans, stage_table
 from harness.training.merge import merge_checkpoints
 from harness.training.probe import TIE_BREAK, plot_pass_at_k, select_specialists
@@ -30,7 +30,8 @@ def step_of(name: str) -> int:
     return int(name.split("-")[-1]) if name.startswith("step-") else 0
 
 
-def sample_stage(config: TrainConfig, name: str, models_key: str, models: dict[str, str], make_backend=None):
+def sample_stage(config: TrainConfig, name: str, models_key: str, models: dict[str, str], make_backend=None,
+                 code_problems: int = 0):
     """Open stage `name` (probe or eval) and evaluate every model on its split: (stage, manifest,
     {label: run directory}), the last two None when the stage already finished under the same identity."""
     cfg = getattr(config, name)
@@ -42,6 +43,9 @@ def sample_stage(config: TrainConfig, name: str, models_key: str, models: dict[s
     set_threads(config.threads)
     plans = stage_plans(toy_splits(config.tasks)[name], stage.path / "data", cfg.sampling(),
                         {"truncated_wrong": cfg.truncated_wrong})
+    if code_problems:  # the eval stage's held-out code problems (suites/toy_code.py)
+        plans += stage_plans(toy_code_splits(config.tasks, code_problems)["eval"], stage.path / "data",
+                             cfg.sampling(), {"truncated_wrong": cfg.truncated_wrong, "grader": cfg.code_grader})
     options = {"batch_size": cfg.batch_size, "dtype": config.dtype, "device": config.device}
     runs = evaluate_models(models, plans, stage.path / "runs", sorted({1, cfg.k}),
                            make_backend or default_make_backend, options)
@@ -99,7 +103,7 @@ def eval_models(config: TrainConfig) -> dict[str, str]:
 
 def run_eval(config: TrainConfig, make_backend=None) -> Path:
     models = eval_models(config)
-    stage, manifest, runs = sample_stage(config, "eval", "models", models, make_backend)
+    stage, manifest, runs = sample_stage(config, "eval", "models", models, make_backend, config.eval.code_problems)
     if runs is not None:
         stage.finish(manifest, models=models, runs={label: str(path) for label, path in runs.items()})
     return stage.path
