@@ -262,10 +262,10 @@ def test_the_report_tabulates_each_prompts_correct_rollouts_by_step():
     from harness.training.recipe import markdown, prompt_table
 
     log = [{"step": 1, "prompts": ["p1", "p2"], "group_correct": [1, 0]},
-           {"step": 2, "prompts": ["p2", "p1"], "group_correct": [3, 2]},  # drawn in another order
-           {"step": 3, "prompts": ["p3"], "group_correct": [4]}]
-    assert markdown(prompt_table(log)) == ("| prompt | 1 | 2 | 3 |\n|---|---|---|---|\n"
-                                           "| p1 | 1 | 2 |  |\n| p2 | 0 | 3 |  |\n| p3 |  |  | 4 |\n")
+           {"step": 2, "prompts": ["p2", "p1"], "group_correct": [3, 2]}]  # the same set, drawn in another order
+    assert markdown(prompt_table(log)) == "| prompt | 1 | 2 |\n|---|---|---|\n| p1 | 1 | 2 |\n| p2 | 0 | 3 |\n"
+    drawn_anew = log + [{"step": 3, "prompts": ["p3", "p1"], "group_correct": [4, 0]}]
+    assert prompt_table(drawn_anew).empty  # not one fixed set: single draws, no curve per prompt
     many = [{"step": 1, "prompts": [f"p{i}" for i in range(17)], "group_correct": [0] * 17}]
     assert prompt_table(many).empty and prompt_table(many, limit=17).shape == (17, 2)
     assert prompt_table([{"step": 1, "reward_mean": 0.5}]).empty  # a log from before per-prompt counts

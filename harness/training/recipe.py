@@ -79,15 +79,17 @@ def verdict_totals(log: list[dict]) -> dict[str, int] | None:
 
 
 def prompt_table(log: list[dict], limit: int = 16) -> pd.DataFrame:
-    """Correct rollouts (of G) per prompt per step, for a phase that scored at most `limit` distinct
-    prompts (e.g. a fixed prompt set: then each row is one prompt's learning curve); else empty."""
-    cells = [(prompt, record["step"], correct) for record in log
-             for prompt, correct in zip(record.get("prompts", []), record.get("group_correct", []))]
-    if not cells or len({prompt for prompt, _, _ in cells}) > limit:
+    """Correct rollouts (of G) per prompt per step, for a phase whose every step scored the same set of
+    at most `limit` prompts (then each row is one prompt's learning curve); else empty (prompts drawn
+    anew each step give a sparse table of single draws)."""
+    sets = {frozenset(record.get("prompts", [])) for record in log}
+    if len(sets) != 1 or not 0 < len(next(iter(sets))) <= limit:
         return pd.DataFrame()
+    cells = [(prompt, record["step"], correct) for record in log
+             for prompt, correct in zip(record["prompts"], record["group_correct"])]
     frame = pd.DataFrame(cells, columns=["prompt", "step", "correct"])
     table = frame.pivot_table(index="prompt", columns="step", values="correct", aggfunc="sum", sort=True)
-    return table.map(lambda v: "" if pd.isna(v) else str(int(v))).reset_index()
+    return table.map(lambda v: str(int(v))).reset_index()
 
 
 def phase_sections(config: TrainConfig, out: Path) -> tuple[list[str], dict[str, list], dict[str, dict]]:
