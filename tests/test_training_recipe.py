@@ -82,6 +82,8 @@ def test_recipe_writes_every_stage_and_one_report(recipe):
     assert code_manifest["reward"]["partial_credit"] is False  # so each rollout's reward is 0 or 1
     assert code_manifest["decontamination"]["rows_checked"] == 4 and "lcb_v5" in code_manifest["decontamination"]["suites"]
     assert_code_phase_mechanics(code)
+    trained_on = [json.loads(line) for line in (out / "mgpo-code" / "data.jsonl").read_text().splitlines()]
+    assert sorted(row["problem_id"] for row in trained_on) == sorted(code[0]["prompts"])  # what `harness eval --data` reads
     print("code phase reward curve:", [r["reward_mean"] for r in code], [r["verdicts"] for r in code],
           [dict(zip(r["prompts"], r["group_correct"])) for r in code])
     evaluation = sorted(run.name for run in (out / "eval" / "runs").iterdir() if (run / "metrics.json").is_file())

@@ -100,4 +100,10 @@ def test_a_killed_stage_resumes_to_the_uninterrupted_loss_curve(workspace, stage
             assert ours[key] == pytest.approx(theirs[key], rel=1e-6, abs=1e-9), (ours["step"], key)
     if stage == "mgpo":
         assert any(r["grad_norm"] > 0 for r in reference)  # the updates did move the weights
+        assert [r["prompts"] for r in again] == [r["prompts"] for r in reference]  # same draws after the kill
+        trained_on = (broken / stage / "data.jsonl").read_text()  # the rows the phase trained on, kept on resume
+        assert trained_on == (straight / stage / "data.jsonl").read_text()
+        rows = [json.loads(line) for line in trained_on.splitlines()]
+        assert [(r["problem_id"], r["prompt"], r["messages"][0]["content"]) for r in rows] == \
+            [(f"row-{i}", f"pick {i}", f"pick {i}") for i in range(8)]
     print(stage, [round(r["loss"], 6) for r in reference], [round(r["grad_norm"], 6) for r in reference])
