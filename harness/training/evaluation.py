@@ -9,7 +9,6 @@ generations.jsonl, grades.jsonl, metrics.json}.
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,6 +18,7 @@ import pandas as pd
 from harness.pipeline import EvalSpec, SuitePlan, evaluate, plan_suite
 from harness.rundir import RunDir
 from harness.sampling import Sampling
+from harness.training.stage import write_jsonl_if_changed
 from suites import get_suite
 from suites.toy_math import PREFIX
 
@@ -31,13 +31,7 @@ def write_split(problems: Sequence[dict], data_dir: Path) -> dict[str, Path]:
     for row in problems:
         by_domain.setdefault(row["domain"], []).append(row)
     data_dir.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for domain, rows in by_domain.items():
-        path, text = data_dir / f"{domain}.jsonl", "".join(json.dumps(row) + "\n" for row in rows)
-        if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
-        files[domain] = path
-    return files
+    return {domain: write_jsonl_if_changed(rows, data_dir / f"{domain}.jsonl") for domain, rows in by_domain.items()}
 
 
 def stage_plans(problems: Sequence[dict], data_dir: Path, sampling: Sampling,

@@ -13,7 +13,6 @@ uninterrupted one would have.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from harness.training.mgpo import mgpo_advantages
 from harness.training.mgpo_loop import (UpdateSettings, grade_rollouts, mgpo_update, pick_prompts,
                                         save_rl_checkpoint, step_metrics)
 from harness.training.rollout import HFRollout, VLLMRollout
-from harness.training.stage import StageDir, read_jsonl, set_threads
+from harness.training.stage import StageDir, read_jsonl, set_threads, write_jsonl_if_changed
 
 KEEP_STATES = 2  # optimizer states kept (the latest two resumable checkpoints); weights are all kept
 
@@ -102,15 +101,6 @@ def train_mgpo(config: TrainConfig) -> Path:
     return path
 
 
-def write_rows(rows: list[dict], path: Path) -> None:
-    """The phase's prompts as trained on (after the decontamination gate), so a checkpoint can be
-    evaluated on them with `harness eval --suite toy_<name> --data PHASE/data.jsonl`; rewritten only
-    when the content changes (a resumed phase keeps the file)."""
-    text = "".join(json.dumps(row) + "\n" for row in rows)
-    if not path.is_file() or path.read_text() != text:
-        path.write_text(text)
-
-
 def train_phase(config: TrainConfig, name: str, cfg: MGPOConfig, init: str) -> Path:
     stage = StageDir(config.stage_dir(name), name, {"init": init, "tasks": config.tasks.model_dump(),
                                                     "mgpo": cfg.model_dump(), "dtype": config.dtype})
@@ -121,7 +111,8 @@ def train_phase(config: TrainConfig, name: str, cfg: MGPOConfig, init: str) -> P
     rows, decision = load_rows(cfg.data, "rl", config.tasks, required, cfg.allow_contaminated)
     reward = make_reward(cfg)
     manifest = stage.start(decontamination=decision, rows=len(rows), reward=reward.describe(), init=init)
-    write_rows(rows, stage.path / "data.jsonl")
+    # the rows trained on, after the decontamination gate: `harness eval --suite toy_<x> --data` reads them
+    write_jsonl_if_changed(rows, stage.path / "data.jsonl")
     resume = latest_checkpoint(stage.path)
     model, tokenizer, _ = load_model_and_tokenizer(str(resume or init), config.dtype, config.device, "mgpo.init")
     model.train()

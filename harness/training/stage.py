@@ -67,6 +67,15 @@ class StageDir:
             writer.write(record)
 
 
+def write_jsonl_if_changed(rows: list[dict[str, Any]], path: Path) -> Path:
+    """`rows` as JSONL at `path`, rewritten only when the content changes (a re-run or resumed stage
+    keeps the file, so its sha256 in a run manifest stays valid)."""
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """A stage log's records (none yet: empty), read through harness.rundir like every JSONL file."""
     return [record for _, record in iter_jsonl(path)] if path.is_file() else []
