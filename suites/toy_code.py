@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.rundir import iter_jsonl
 from suites import livecodebench as lcb
 from suites.base import Problem
-from suites.toy_math import PROTOCOL
+from suites.toy_math import PROTOCOL, rows_with
 
 PREFIX = "toy_code_"
 
@@ -24,7 +23,7 @@ def load(path: Path, options: dict[str, Any]) -> list[Problem]:
     """Rows of harness.training.code_tasks (problem_id, messages, tests, domain, text); no public split."""
     return [Problem(row["problem_id"], row["messages"], {**row["tests"], "num_public": 0},
                     {"domain": row.get("domain")}, row.get("text"))
-            for _, row in iter_jsonl(path)]
+            for row in rows_with(path, ("problem_id", "messages", "tests"))]
 
 
 def toy_code_suite(domain: str):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.graders.math import math_grader
 from harness.rundir import iter_jsonl
 from harness.sampling import Sampling
@@ -25,10 +26,19 @@ PREFIX = "toy_"
 PROTOCOL = Sampling(n=4, temperature=1.0, top_p=1.0, max_tokens=128)
 
 
+def rows_with(path: Path, fields: tuple[str, ...]):
+    """The file's rows, each checked for `fields`: a row without one is an error naming file, line and field."""
+    for number, row in iter_jsonl(path):
+        missing = [name for name in fields if name not in row]
+        if missing:
+            raise HarnessError(f"{path}:{number}: row without field(s) {', '.join(missing)}")
+        yield row
+
+
 def load(path: Path, options: dict[str, Any]) -> list[Problem]:
     """Rows of harness.training.toy_tasks (problem_id, messages, answer, domain, text)."""
     return [Problem(row["problem_id"], row["messages"], row["answer"], {"domain": row.get("domain")}, row.get("text"))
-            for _, row in iter_jsonl(path)]
+            for row in rows_with(path, ("problem_id", "messages", "answer"))]
 
 
 def toy_suite(domain: str) -> Suite:

@@ -220,6 +220,8 @@ def test_n_below_k_is_refused(tmp_path):
     ([{"name": "a", "max_new_tokens": 8, "steps": 1}, {"name": "a", "max_new_tokens": 8, "steps": 1}], "unique"),
     ([{"name": "c", "data": "toy_code", "max_new_tokens": 8, "steps": 1}], "needs reward code"),
     ([{"name": "Bad Name", "max_new_tokens": 8, "steps": 1}], "mgpo.phases.0.name"),
+    ([{"name": "c", "max_new_tokens": 8, "steps": 1, "group_size": 1}], "mgpo.phases.0.group_size"),
+    ([{"name": "c", "max_new_tokens": 8, "steps": 1, "lr": 0}], "mgpo.phases.0.lr"),
 ])
 def test_bad_phases_are_one_line_errors(tmp_path, phases, message):
     from harness.errors import HarnessError
@@ -286,3 +288,22 @@ def test_the_eval_table_never_averages_math_and_code_together():
     assert table["math mean"].tolist() == [0.25, 0.5] and table["code mean"].tolist() == [1.0, 0.0]
     maths = eval_pivot(frame[frame.domain != "code_stdin"], "pass@1", ["base", "tuned"])
     assert list(maths.columns) == ["algebra", "geometry", "mean"]
+
+
+def test_a_negative_eval_code_problems_is_a_one_line_error(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "eval": {"code_problems": -1}}))
+    result = run_harness("train", "eval", "--config", str(config))
+    assert result.returncode == 2 and "eval.code_problems" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("suite, missing", [("toy_algebra", "messages, answer"), ("toy_code_x", "messages, tests")])
+def test_a_toy_data_row_without_a_field_is_a_one_line_error(tmp_path, suite, missing):
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"problem_id": "a"}\n')
+    result = run_harness("eval", "--model", "smollm2-135m", "--suite", suite, "--data", str(data), "-n", "1",
+                         "--out", str(tmp_path / "run"))
+    assert result.returncode == 2, result.stderr[-1000:]
+    assert result.stderr.strip() == f"error: {data}:1: row without field(s) {missing}"
+    assert not (tmp_path / "run").exists()
